@@ -1,0 +1,43 @@
+"""`fer-live` command line: one entry point, sub-commands in their own modules (imported lazily,
+so `fer-live annotate` never loads Qt and the GUI never loads matplotlib)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from fer_live import __version__
+from fer_live.errors import FerLiveError
+
+# sub-command → module providing `add_arguments(parser)` and `run(args) -> int`
+COMMANDS = {
+    "gui": ("fer_live.gui.app", "open the live window (default)"),
+    "annotate": ("fer_live.annotate", "annotate video files into per-frame CSV"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fer-live", description="Live facial affect: 8 expressions, valence, arousal.")
+    parser.add_argument("--version", action="version", version=f"fer_live {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module_name).add_arguments(command)
+        command.set_defaults(module=module_name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["gui", *argv]
+    args = build_parser().parse_args(argv)
+    try:
+        return importlib.import_module(args.module).run(args)
+    except FerLiveError as exc:
+        print(f"fer-live: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fer-live: interrupted", file=sys.stderr)
+        return 130

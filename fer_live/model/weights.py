@@ -1,0 +1,57 @@
+"""Self-describing weights files: the state dict travels with its ModelConfig and provenance."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import torch
+
+from fer_live.errors import WeightsError
+from fer_live.labels import EXPRESSIONS
+from fer_live.model.config import ModelConfig
+from fer_live.model.se_resnet import SEResNet
+
+FORMAT = "fer_live.weights/1"
+
+
+def save_weights(path: str | Path, model: SEResNet, meta: dict | None = None) -> None:
+    """Write weights + config; `meta` holds provenance (training command, metrics, version)."""
+    payload = {
+        "format": FORMAT,
+        "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "meta": meta or {},
+    }
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_weights(path: str | Path) -> tuple[SEResNet, dict]:
+    """Rebuild the model from a weights file; every failure is a WeightsError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise WeightsError(f"weights file is corrupt or not a fer_live weights file: {path}") from exc
+    except Exception as exc:  # weights_only refuses pickled objects with its own error types
+        raise WeightsError(f"weights file could not be read safely: {path} ({exc.__class__.__name__})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise WeightsError(f"not a fer_live weights file (format {FORMAT!r} expected): {path}")
+    try:
+        config = ModelConfig.from_dict(payload["config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WeightsError(f"weights file has an unreadable model config: {path} ({exc})") from exc
+    if tuple(config.classes) != EXPRESSIONS:
+        raise WeightsError(f"weights file class order {config.classes} differs from fer_live's: {path}")
+    model = SEResNet(config)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, RuntimeError) as exc:
+        raise WeightsError(f"weights do not match the architecture in their config: {path}") from exc
+    model.eval()
+    return model, dict(payload.get("meta", {}))

@@ -1,0 +1,165 @@
+"""Frame sources: camera, video file, image folder. Each yields Frame(index, time_s, BGR image)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fer_live.errors import SourceError
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_VIDEO = ASSETS / "demo" / "demo.mp4"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    time_s: float
+    image: np.ndarray  # BGR uint8
+
+
+class Source:
+    """Iterate for frames; `close()` releases the device or file."""
+
+    description: str = ""
+    is_live: bool = False
+    fps: float = 30.0
+    frame_count: int | None = None  # None when unknown (cameras)
+    size: tuple[int, int] = (0, 0)  # width, height
+
+    def __iter__(self) -> Iterator[Frame]:
+        raise NotImplementedError
+
+    def seek(self, frame_index: int) -> None:
+        raise SourceError(f"{self.description} cannot seek")
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class VideoFileSource(Source):
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        if not path.exists():
+            raise SourceError(f"video file not found: {path}")
+        if path.is_dir():
+            raise SourceError(f"expected a video file, got a directory: {path}")
+        if path.stat().st_size == 0:
+            raise SourceError(f"video file is empty (0 bytes): {path}")
+        capture = cv2.VideoCapture(str(path))
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"cannot open video (corrupt or unsupported format): {path}")
+        ok, first = capture.read()
+        if not ok or first is None:
+            capture.release()
+            raise SourceError(f"video has no readable frames (corrupt or unsupported format): {path}")
+        capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        self.path = path
+        self.description = str(path)
+        self._capture = capture
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and fps > 0 and fps < 1000 else 30.0
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.frame_count = count if count > 0 else None
+        self.size = (first.shape[1], first.shape[0])
+        self._next_index = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        while True:
+            ok, image = self._capture.read()
+            if not ok or image is None:
+                return
+            index = self._next_index
+            self._next_index += 1
+            # Container timestamps; some files report 0 for every frame, so fall back to index / fps.
+            msec = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+            time_s = msec / 1000.0 if msec > 0 or index == 0 else index / self.fps
+            yield Frame(index, time_s, image)
+
+    def seek(self, frame_index: int) -> None:
+        frame_index = max(0, frame_index if self.frame_count is None else min(frame_index, self.frame_count - 1))
+        self._capture.set(cv2.CAP_PROP_POS_FRAMES, frame_index)
+        self._next_index = frame_index
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class CameraSource(Source):
+    is_live = True
+
+    def __init__(self, index: int):
+        capture = cv2.VideoCapture(index)
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"camera {index} could not be opened (is it connected and free?)")
+        self.description = f"camera {index}"
+        self._capture = capture
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and 0 < fps < 1000 else 30.0
+        self.size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+
+    def __iter__(self) -> Iterator[Frame]:
+        start = time.monotonic()
+        index = 0
+        while True:
+            ok, image = self._capture.read()
+            if not ok or image is None:
+                raise SourceError(f"{self.description} stopped delivering frames (disconnected?)")
+            yield Frame(index, time.monotonic() - start, image)
+            index += 1
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class ImageFolderSource(Source):
+    """Images of a folder in name order, as frames `1 / fps` seconds apart."""
+
+    def __init__(self, path: str | Path, fps: float = 30.0):
+        path = Path(path)
+        if not path.is_dir():
+            raise SourceError(f"image folder not found: {path}")
+        self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.files:
+            raise SourceError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in folder: {path}")
+        self.description = str(path)
+        self.fps = fps
+        self.frame_count = len(self.files)
+        self._start = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        for index in range(self._start, len(self.files)):
+            image = cv2.imread(str(self.files[index]), cv2.IMREAD_COLOR)
+            if image is None:
+                raise SourceError(f"unreadable image: {self.files[index]}")
+            yield Frame(index, index / self.fps, image)
+
+    def seek(self, frame_index: int) -> None:
+        self._start = max(0, min(frame_index, len(self.files) - 1))
+
+
+def open_source(spec: str | int | Path) -> Source:
+    """`demo`, a camera index (`0`), an image folder, or a video file path."""
+    text = str(spec)
+    if text == "demo":
+        return VideoFileSource(DEMO_VIDEO)
+    if text.isdigit():
+        return CameraSource(int(text))
+    path = Path(text)
+    if path.is_dir():
+        return ImageFolderSource(path)
+    return VideoFileSource(path)

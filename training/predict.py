@@ -1,0 +1,26 @@
+"""Batched inference over in-memory crops, shared by validation during training and by evaluate."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from fer_live.model import SEResNet
+from fer_live.preprocess import to_model_input
+
+
+@torch.no_grad()
+def predict_arrays(
+    model: SEResNet, images: np.ndarray, device: torch.device, batch_size: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (N×8) and valence/arousal (N×2) for uint8 crops of the model's size."""
+    model.eval()
+    probs, va = [], []
+    for start in range(0, len(images), batch_size):
+        batch = torch.from_numpy(to_model_input(images[start : start + batch_size], model.config)).to(device)
+        logits, va_pred = model(batch)
+        probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+        va.append(va_pred.float().cpu().numpy())
+    if not probs:
+        return np.zeros((0, len(model.config.classes)), np.float32), np.zeros((0, 2), np.float32)
+    return np.concatenate(probs), np.concatenate(va)

@@ -1,0 +1,317 @@
+"""Train the SE-ResNet multi-task model from a TOML config; resumable, seeded, one command.
+
+    python -m training.train --config training/configs/bundled.toml [--resume] [--epochs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from fer_live.labels import NUM_CLASSES
+from fer_live.model import SEResNet, save_weights
+from fer_live.preprocess import to_model_input
+from training.augment import augment
+from training.config import DataSpec, TrainConfig, load_config
+from training.data import FaceSet, derive_va, file_sha256, va_prototypes
+from training.datasets import load_spec
+from training.losses import TaskWeighting, class_weights, soft_cross_entropy, va_loss, weighted_ccc
+from training.predict import predict_arrays
+
+HISTORY_FIELDS = (
+    "epoch", "lr", "loss", "expression_loss", "va_loss", "val_accuracy",
+    "val_ccc_valence", "val_ccc_arousal", "val_score", "seconds",
+)
+
+
+def split_holdout(data: FaceSet, fraction: float, seed: int) -> tuple[FaceSet, FaceSet]:
+    order = np.random.default_rng(seed).permutation(len(data))
+    cut = int(round(len(data) * fraction))
+    return data.subset(np.sort(order[cut:])), data.subset(np.sort(order[:cut]))
+
+
+def build_sets(cfg: TrainConfig) -> tuple[FaceSet, np.ndarray, FaceSet, str]:
+    """Training rows, how many times each appears per epoch, validation rows, and a data hash."""
+    train_parts, repeats, val_parts, hashes = [], [], [], []
+    for spec in cfg.data:
+        train = load_spec(spec, spec.train_split, cfg)
+        if spec.val_split:
+            val = load_spec(spec, spec.val_split, cfg)
+        elif spec.val_fraction > 0:
+            train, val = split_holdout(train, spec.val_fraction, cfg.seed)
+        else:
+            val = None
+        train.sample_weight *= spec.weight
+        train_parts.append(train)
+        repeats.append(np.full(len(train), spec.repeat, dtype=np.int64))
+        if val is not None:
+            val_parts.append(val)
+        hashes.append(_spec_hash(spec))
+    train = FaceSet.concat(train_parts)
+    derive_va(train, va_prototypes(train), cfg.derived_va_weight)
+    val = FaceSet.concat(val_parts) if val_parts else train.subset(np.arange(0))
+    return train, np.concatenate(repeats), val, hashlib.sha256("".join(hashes).encode()).hexdigest()
+
+
+def _spec_hash(spec: DataSpec) -> str:
+    labels = Path(spec.path) / "labels.csv"
+    return file_sha256(labels) if labels.is_file() else spec.path
+
+
+def epoch_order(train: FaceSet, repeats: np.ndarray, cfg: TrainConfig, epoch: int) -> np.ndarray:
+    """Row indices for one epoch: repeats expanded, optionally class-rebalanced, shuffled (seeded)."""
+    rng = np.random.default_rng([cfg.seed, epoch])
+    rows = np.repeat(np.arange(len(train)), repeats)
+    if cfg.class_sampling_power > 0:
+        counts = np.bincount(train.label[train.label >= 0], minlength=NUM_CLASSES).astype(np.float64)
+        freq = np.where(train.label[rows] >= 0, counts[np.maximum(train.label[rows], 0)], counts.mean())
+        p = freq ** (-cfg.class_sampling_power)
+        rows = rng.choice(rows, size=len(rows), replace=True, p=p / p.sum())
+    return rng.permutation(rows)
+
+
+def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(total - warmup, 1)
+    if schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * progress))
+    if schedule == "onecycle":  # linear decay after a warm-up peak, to 1 % of the peak
+        return max(1.0 - progress * 0.99, 0.01)
+    raise ValueError(f"schedule must be cosine or onecycle, not {schedule!r}")
+
+
+def validate(model: SEResNet, val: FaceSet, device: torch.device) -> dict:
+    """Accuracy over labelled rows, CCC over rows with measured V/A; score = their mean."""
+    if len(val) == 0:
+        return {}
+    probs, va = predict_arrays(model, val.images, device)
+    labelled = val.label >= 0
+    metrics = {}
+    if labelled.any():
+        metrics["val_accuracy"] = float((probs[labelled].argmax(1) == val.label[labelled]).mean())
+    measured = val.has_va & (val.va_weight >= 1.0)
+    if measured.sum() > 2:
+        ccc = weighted_ccc(torch.from_numpy(va[measured]), torch.from_numpy(val.va[measured]),
+                           torch.ones(int(measured.sum()))).numpy()
+        metrics["val_ccc_valence"], metrics["val_ccc_arousal"] = float(ccc[0]), float(ccc[1])
+    parts = [metrics.get("val_accuracy")]
+    if "val_ccc_valence" in metrics:
+        parts.append((metrics["val_ccc_valence"] + metrics["val_ccc_arousal"]) / 2)
+    metrics["val_score"] = float(np.mean([p for p in parts if p is not None]))
+    return metrics
+
+
+def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    train_set, repeats, val_set, data_hash = build_sets(cfg)
+    counts = np.bincount(train_set.label[train_set.label >= 0], minlength=NUM_CLASSES)
+    # Soft targets carry the crowd's mass: weight classes by that mass, not by hard plurality.
+    labelled = ~np.isnan(train_set.targets).any(axis=1)
+    soft_counts = (train_set.targets[labelled] * repeats[labelled, None]).sum(axis=0)
+    cls_weight = torch.from_numpy(class_weights(soft_counts, cfg.class_weighting, cfg.beta)).to(device)
+    print(f"train rows {len(train_set)} (per epoch {int(repeats.sum())}), val rows {len(val_set)}, "
+          f"plurality counts {counts.tolist()}, class weights {np.round(cls_weight.cpu().numpy(), 2).tolist()}")
+
+    from dataclasses import replace
+
+    model_config = replace(cfg.model, data_hash=data_hash)
+    model = SEResNet(model_config).to(device)
+    weighting = TaskWeighting(cfg.task_weighting).to(device)
+    params = [
+        {"params": [p for n, p in model.named_parameters() if p.ndim > 1], "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if p.ndim <= 1], "weight_decay": 0.0},
+        {"params": list(weighting.parameters()), "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr)
+    steps_per_epoch = math.ceil(int(repeats.sum()) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    warmup = int(cfg.warmup_epochs * steps_per_epoch)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(step, total_steps, warmup, cfg.schedule)
+    )
+    scaler = torch.amp.GradScaler(enabled=device.type == "cuda")
+
+    state = {"epoch": 0, "best_score": -math.inf, "best_epoch": 0, "wall_seconds": 0.0}
+    last = out / "last.pt"
+    if resume and last.is_file():
+        checkpoint = torch.load(last, map_location=device, weights_only=True)
+        model.load_state_dict(checkpoint["model"])
+        weighting.load_state_dict(checkpoint["weighting"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+        scaler.load_state_dict(checkpoint["scaler"])
+        torch.set_rng_state(checkpoint["torch_rng"])
+        state = checkpoint["state"]
+        print(f"resumed from {last} after epoch {state['epoch']}")
+    elif not resume:
+        (out / "history.csv").unlink(missing_ok=True)
+
+    generator = torch.Generator().manual_seed(cfg.seed * 1000 + state["epoch"])
+    mean = torch.tensor(model_config.mean, device=device).view(1, -1, 1, 1)
+    std = torch.tensor(model_config.std, device=device).view(1, -1, 1, 1)
+    targets_all = torch.from_numpy(np.nan_to_num(train_set.targets))
+    expr_weight_all = torch.from_numpy(labelled.astype(np.float32) * train_set.sample_weight)
+    va_all = torch.from_numpy(train_set.va)
+    va_weight_all = torch.from_numpy(train_set.va_weight * train_set.sample_weight)
+
+    for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
+        started = time.time()
+        model.train()
+        order = epoch_order(train_set, repeats, cfg, epoch)
+        totals = np.zeros(3)
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False)
+        for step in bar:
+            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            x = torch.from_numpy(to_model_input(train_set.images[idx], model_config)).to(device)
+            x = (augment(x * std + mean, cfg.augment, generator) - mean) / std
+            with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
+                logits, va_pred = model(x)
+            index = torch.from_numpy(idx)
+            expression = soft_cross_entropy(
+                logits, targets_all[index].to(device), expr_weight_all[index].to(device), cls_weight
+            )
+            va = va_loss(va_pred, va_all[index].to(device), va_weight_all[index].to(device), cfg.va_mse_weight)
+            loss = weighting(expression, va)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            totals += [loss.item(), expression.item(), va.item()]
+            if step % 20 == 0:
+                bar.set_postfix(loss=f"{totals[0] / (step + 1):.3f}")
+        metrics = validate(model, val_set, device)
+        state["wall_seconds"] += time.time() - started
+        row = {
+            "epoch": epoch,
+            "lr": scheduler.get_last_lr()[0],
+            "loss": totals[0] / steps_per_epoch,
+            "expression_loss": totals[1] / steps_per_epoch,
+            "va_loss": totals[2] / steps_per_epoch,
+            **metrics,
+            "seconds": round(time.time() - started, 1),
+        }
+        _append_history(out / "history.csv", row)
+        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+        state["epoch"] = epoch
+        meta = {
+            "command": command,
+            "epoch": epoch,
+            "val": metrics,
+            "train_seconds": round(state["wall_seconds"]),
+            "hardware": _hardware(device),
+        }
+        if metrics.get("val_score", -math.inf) > state["best_score"]:
+            state["best_score"], state["best_epoch"] = metrics["val_score"], epoch
+            save_weights(out / "best.pt", model, meta)
+        checkpoint = {
+            "model": model.state_dict(),
+            "weighting": weighting.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "state": state,
+        }
+        torch.save(checkpoint, out / "last.pt.tmp")
+        (out / "last.pt.tmp").replace(last)
+        generator.manual_seed(cfg.seed * 1000 + epoch)
+        _plot_history(out / "history.csv", out / "curves.png")
+
+    best = out / "best.pt"
+    print(f"best epoch {state['best_epoch']} (val score {state['best_score']:.4f}), "
+          f"training time {state['wall_seconds'] / 60:.1f} min")
+    if cfg.export:
+        Path(cfg.export).parent.mkdir(parents=True, exist_ok=True)
+        Path(cfg.export).write_bytes(best.read_bytes())
+        print(f"exported {best} → {cfg.export}")
+    return best
+
+
+def _hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} CPU threads"
+
+
+def _append_history(path: Path, row: dict) -> None:
+    new = not path.is_file()
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def _plot_history(history: Path, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with history.open() as handle:
+        rows = list(csv.DictReader(handle))
+    epochs = [int(r["epoch"]) for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for key in ("loss", "expression_loss", "va_loss"):
+        left.plot(epochs, [float(r[key]) for r in rows], label=key)
+    left.set_xlabel("epoch")
+    left.legend()
+    for key in ("val_accuracy", "val_ccc_valence", "val_ccc_arousal", "val_score"):
+        values = [float(r[key]) if r.get(key) else math.nan for r in rows]
+        right.plot(epochs, values, label=key)
+    right.set_xlabel("epoch")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=80)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True, help="TOML file, e.g. training/configs/bundled.toml")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT_DIR/last.pt")
+    parser.add_argument("--epochs", type=int, help="override the config's epoch count")
+    parser.add_argument("--out-dir", help="override the config's output folder")
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"error: cannot read training config {args.config}: {exc}", file=sys.stderr)
+        return 2
+    from dataclasses import replace
+
+    overrides = {k: v for k, v in {"epochs": args.epochs, "out_dir": args.out_dir}.items() if v is not None}
+    cfg = replace(cfg, **overrides)
+    command = "python -m training.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    try:
+        train(cfg, args.resume, command)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: resume with --resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
