@@ -1,0 +1,50 @@
+"""Shared fixtures: real faces from ../shared/data, videos made from them, a random-weights model.
+
+The random model only exercises mechanics (shapes, files, errors); tests that judge predictions
+use the bundled weights.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.videos import DEFAULT_FACES, SHARED_DATA, make_face_video
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "ferplus" / "labels.csv").is_file():
+        pytest.fail(f"test data missing: {SHARED_DATA} (the tests need ../shared/data beside the repo)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def random_weights(tmp_path_factory) -> Path:
+    """A small randomly initialised model in a real weights file."""
+    import torch
+
+    from fer_live.model import ModelConfig, SEResNet, save_weights
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "random.pt"
+    save_weights(path, SEResNet(ModelConfig(widths=(8, 16, 32, 64), blocks=(1, 1, 1, 1))), {"random": True})
+    return path
+
+
+@pytest.fixture(scope="session")
+def one_face_video(tmp_path_factory, shared_data) -> tuple[Path, list]:
+    """640×480, 30 fps, 90 frames, one face drifting across the frame."""
+    path = tmp_path_factory.mktemp("videos") / "one_face.mp4"
+    return path, make_face_video(path, DEFAULT_FACES[:1], n_frames=90)
+
+
+@pytest.fixture(scope="session")
+def crossing_faces_video(tmp_path_factory, shared_data) -> tuple[Path, list]:
+    """Two faces that swap sides, passing each other at mid-video."""
+    path = tmp_path_factory.mktemp("videos") / "crossing.mp4"
+    return path, make_face_video(path, DEFAULT_FACES[:2], n_frames=90, side=160, crossing=True)
