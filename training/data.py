@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +135,49 @@ class CropMaker:
             self._detector.close()
 
 
+def row_label(row: dict) -> int:
+    """The `expression` column's class index (FERPlus: the plurality), −1 when blank or unknown."""
+    return INDEX.get((row.get("expression") or "").strip().lower(), -1)
+
+
+def row_va(row: dict) -> tuple[float, float]:
+    """(valence, arousal) of a row, NaN where blank."""
+    return _float_or_nan(row.get("valence")), _float_or_nan(row.get("arousal"))
+
+
+def faceset_from_rows(rows: list[dict], images: np.ndarray, kept: np.ndarray) -> FaceSet:
+    """A FaceSet of `rows[kept]` with their crops; the other rows are the ones with no face found."""
+    kept_rows = [rows[i] for i in kept]
+    kept_set = set(kept.tolist())
+    targets = np.stack([row_targets(r) for r in kept_rows]) if kept_rows else np.zeros((0, NUM_CLASSES), np.float32)
+    va = np.array([row_va(r) for r in kept_rows], dtype=np.float32).reshape(-1, 2)
+    has_va = ~np.isnan(va).any(axis=1)
+    return FaceSet(
+        images=images,
+        targets=targets.astype(np.float32),
+        label=np.array([row_label(r) for r in kept_rows], dtype=np.int64),
+        va=va,
+        va_weight=has_va.astype(np.float32),
+        sample_weight=np.ones(len(kept_rows), dtype=np.float32),
+        files=[r["file"] for r in kept_rows],
+        no_face=[r["file"] for i, r in enumerate(rows) if i not in kept_set],
+    )
+
+
+def cached_crops(
+    cache: Path | None, make: Callable[[], tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(crops, indices of the rows they belong to) from the cache file, or made and stored there."""
+    if cache is not None and cache.is_file():
+        stored = np.load(cache, allow_pickle=False)
+        return stored["images"], stored["kept"]
+    images, kept = make()
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, images=images, kept=kept)
+    return images, kept
+
+
 def load_folder(
     root: str | Path,
     config: ModelConfig,
@@ -147,57 +191,49 @@ def load_folder(
     rows = read_rows(root, split)
     key = hashlib.sha256(
         repr(
-            (file_sha256(root / "labels.csv"), split, detect, detector_range, config.input_size,
-             config.grey, CROP_SCALE, CROP_SHIFT_UP)
+            (
+                file_sha256(root / "labels.csv"),
+                split,
+                detect,
+                detector_range,
+                config.input_size,
+                config.grey,
+                CROP_SCALE,
+                CROP_SHIFT_UP,
+            )
         ).encode()
     ).hexdigest()[:16]
     cache = Path(cache_dir) / f"{root.name}-{split or 'all'}-{key}.npz" if cache_dir else None
-    if cache is not None and cache.is_file():
-        stored = np.load(cache, allow_pickle=False)
-        images, kept = stored["images"], stored["kept"]
-    else:
-        images, kept = _make_crops(root, rows, config, detect, detector_range)
-        if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(cache, images=images, kept=kept)
-    kept_rows = [rows[i] for i in kept]
-    kept_set = set(kept.tolist())
-    targets = np.stack([row_targets(r) for r in kept_rows]) if kept_rows else np.zeros((0, NUM_CLASSES), np.float32)
-    va = np.array(
-        [[_float_or_nan(r.get("valence")), _float_or_nan(r.get("arousal"))] for r in kept_rows],
-        dtype=np.float32,
-    ).reshape(-1, 2)
-    has_va = ~np.isnan(va).any(axis=1)
-    return FaceSet(
-        images=images,
-        targets=targets.astype(np.float32),
-        label=np.array([INDEX.get((r.get("expression") or "").strip().lower(), -1) for r in kept_rows], dtype=np.int64),
-        va=va,
-        va_weight=has_va.astype(np.float32),
-        sample_weight=np.ones(len(kept_rows), dtype=np.float32),
-        files=[r["file"] for r in kept_rows],
-        no_face=[r["file"] for i, r in enumerate(rows) if i not in kept_set],
-    )
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        maker = CropMaker(config, detect, detector_range)
+        try:
+            return make_crops(root, rows, config, lambda image, row: maker(image))
+        finally:
+            maker.close()
+
+    images, kept = cached_crops(cache, make)
+    return faceset_from_rows(rows, images, kept)
 
 
-def _make_crops(
-    root: Path, rows: list[dict], config: ModelConfig, detect: bool, detector_range: str
+def make_crops(
+    root: Path,
+    rows: list[dict],
+    config: ModelConfig,
+    crop: Callable[[np.ndarray, dict], np.ndarray | None],
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Crops of the images `root / row["file"]` made by `crop(image, row)`; None = no face (row left out)."""
     from tqdm import tqdm
 
-    maker = CropMaker(config, detect, detector_range)
     crops, kept = [], []
-    try:
-        for i, row in enumerate(tqdm(rows, desc=f"reading {root.name}", unit="img", leave=False)):
-            image = cv2.imread(str(root / row["file"]), cv2.IMREAD_COLOR)
-            if image is None:
-                raise ValueError(f"unreadable image in {root}: {row['file']}")
-            crop = maker(image)
-            if crop is not None:
-                crops.append(crop)
-                kept.append(i)
-    finally:
-        maker.close()
+    for i, row in enumerate(tqdm(rows, desc=f"reading {root.name}", unit="img", leave=False)):
+        image = cv2.imread(str(root / row["file"]), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"unreadable image in {root}: {row['file']}")
+        face = crop(image, row)
+        if face is not None:
+            crops.append(face)
+            kept.append(i)
     shape = (config.input_size, config.input_size) + (() if config.grey else (3,))
     images = np.stack(crops) if crops else np.zeros((0, *shape), dtype=np.uint8)
     return images, np.asarray(kept, dtype=np.int64)
