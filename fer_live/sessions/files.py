@@ -1,0 +1,146 @@
+"""What a session folder holds and how its small files are written and read: names, markers,
+marker labels, atomic JSON, and CSV text that survives a kill mid-line."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from fer_live.errors import FerLiveError
+
+SESSION_FORMAT = "fer_live.session/1"
+SESSION_JSON = "session.json"
+FRAMES_CSV = "frames.csv"
+MARKERS_CSV = "markers.csv"
+SEGMENT_NAME = "segment_{:04d}.avi"
+# Motion JPEG in AVI: every frame is a key frame (exact seeking), and a file cut short by a kill
+# still decodes up to its last whole frame, unlike an mp4 whose index is written on close.
+SEGMENT_FOURCC = "MJPG"
+# Columns frames.csv adds to the results schema.
+FRAME_EXTRA_COLUMNS = ("wall_time", "video_frame")
+MARKER_COLUMNS = ("time_s", "video_frame", "wall_time", "key", "label", "note")
+MARKER_KEYS = tuple("123456789")
+TEXT_MARKER_KEY = "m"
+TEXT_MARKER_LABEL = "note"
+
+
+def wall_clock_iso(moment: datetime | None = None) -> str:
+    """Local time, ISO 8601 with milliseconds and UTC offset, e.g. 2025-03-01T14:02:03.250+01:00."""
+    return (moment or datetime.now()).astimezone().isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Marker:
+    """An event the researcher marked: on a number key (`key` "1"–"9", `label` from the session's
+    marker labels) or as free text (`key` "m", the text in `note`). `video_frame` is the recorded
+    frame that was current when the marker was placed, and `time_s` that frame's session time."""
+
+    time_s: float
+    video_frame: int
+    wall_time: str
+    key: str
+    label: str
+    note: str = ""
+
+    @property
+    def text(self) -> str:
+        """What a plot or list shows for the marker."""
+        if self.key == TEXT_MARKER_KEY:
+            return self.note
+        return f"{self.label}: {self.note}" if self.note else self.label
+
+    def to_row(self) -> dict[str, str]:
+        return {
+            "time_s": f"{self.time_s:.3f}",
+            "video_frame": str(self.video_frame),
+            "wall_time": self.wall_time,
+            "key": self.key,
+            "label": self.label,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> Marker:
+        return cls(
+            time_s=float(row["time_s"]),
+            video_frame=int(row["video_frame"]),
+            wall_time=row["wall_time"],
+            key=row["key"],
+            label=row["label"],
+            note=row["note"] or "",
+        )
+
+
+def default_marker_labels() -> dict[str, str]:
+    return {key: f"event {key}" for key in MARKER_KEYS}
+
+
+def parse_marker_labels(spec: str) -> dict[str, str]:
+    """`"1=start,2=task"` → labels for keys 1–9 (keys not named keep their default label)."""
+    labels = default_marker_labels()
+    named: set[str] = set()
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        key, sep, label = (text.strip() for text in item.partition("="))
+        if not sep or key not in MARKER_KEYS or not label:
+            raise FerLiveError(f"marker label {item!r} must look like KEY=LABEL with KEY 1-9 (e.g. '1=start,2=task')")
+        if key in named:
+            raise FerLiveError(f"marker key {key} is labelled twice in {spec!r}")
+        named.add(key)
+        labels[key] = label
+    return labels
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write `data` so that a reader (or a kill at any moment) sees the old file or the new one, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise FerLiveError(f"not a session folder (no {path.name}): {path.parent}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FerLiveError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
+        raise FerLiveError(f"{path} is not a fer_live session file (format {SESSION_FORMAT!r} expected)")
+    return data
+
+
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV that may have been cut mid-line by a kill: only complete lines are read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FerLiveError(f"session file missing: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FerLiveError(f"cannot read {path}: {exc}") from exc
+    complete = text[: text.rfind("\n") + 1]
+    return list(csv.DictReader(io.StringIO(complete, newline="")))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_info(path: Path, meta: dict) -> dict:
+    """The weights file a session was recorded with: path, sha256 and the model card version from its meta."""
+    version = next((str(meta[key]) for key in ("model_version", "version") if meta.get(key)), "unknown")
+    return {"file": str(path), "sha256": file_sha256(path), "model_version": version}

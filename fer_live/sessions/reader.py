@@ -1,0 +1,225 @@
+"""Reading a session folder back: metadata, per-frame results, markers, and the recorded video as a
+seekable frame source, for review and reports. Works on sessions cut short by a kill as well."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fer_live.errors import FerLiveError, SourceError
+from fer_live.results import FrameResult, parse_rows
+from fer_live.sessions.files import (
+    FRAMES_CSV,
+    MARKERS_CSV,
+    SEGMENT_NAME,
+    SESSION_JSON,
+    Marker,
+    read_csv_rows,
+    read_json,
+)
+from fer_live.sources import Frame, Source
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One video file of the session; `closed` is False for the file that was still being written
+    when the recording was cut short (it is read up to its last decodable frame)."""
+
+    path: Path
+    first_frame: int
+    frames: int
+    width: int
+    height: int
+    closed: bool = True
+
+    @property
+    def end_frame(self) -> int:
+        return self.first_frame + self.frames
+
+
+class Session:
+    """A recorded session. `results[i]` is the FrameResult of video frame `video_frames[i]`;
+    its `time_s` counts from the start of the recording."""
+
+    def __init__(
+        self,
+        path: Path,
+        info: dict,
+        results: list[FrameResult],
+        video_frames: list[int],
+        wall_times: list[str],
+        markers: list[Marker],
+        segments: list[Segment],
+    ):
+        self.path = path
+        self.info = info
+        self.results = results
+        self.video_frames = video_frames
+        self.wall_times = wall_times
+        self.markers = markers
+        self.segments = segments
+        self._result_index = {frame: i for i, frame in enumerate(video_frames)}
+        self._segment_starts = [segment.first_frame for segment in segments]
+        self._times = [result.time_s for result in results]
+
+    @classmethod
+    def load(cls, path: str | Path) -> Session:
+        path = Path(path)
+        if not path.is_dir():
+            raise FerLiveError(f"session folder not found: {path}")
+        info = read_json(path / SESSION_JSON)
+        results, video_frames, wall_times = _read_frames(path / FRAMES_CSV)
+        markers = _read_markers(path / MARKERS_CSV)
+        segments = [
+            Segment(path / s["file"], int(s["first_frame"]), int(s["frames"]), int(s["width"]), int(s["height"]))
+            for s in info.get("segments", [])
+        ]
+        if info.get("end_time") is None:
+            unclosed = _unclosed_segment(path, segments)
+            if unclosed is not None:
+                segments.append(unclosed)
+        return cls(path, info, results, video_frames, wall_times, markers, segments)
+
+    @property
+    def complete(self) -> bool:
+        """False when the recording was cut short (killed, crashed): no end time was written."""
+        return self.info.get("end_time") is not None
+
+    @property
+    def fps(self) -> float:
+        return float(self.info["fps"])
+
+    @property
+    def video_frame_count(self) -> int:
+        return self.segments[-1].end_frame if self.segments else 0
+
+    @property
+    def duration_s(self) -> float:
+        return self.results[-1].time_s if self.results else 0.0
+
+    @property
+    def times(self) -> np.ndarray:
+        return np.array(self._times, dtype=np.float64)
+
+    def result_at(self, video_frame: int) -> FrameResult | None:
+        """The results recorded with video frame `video_frame` (None if frames.csv has no row for it)."""
+        index = self._result_index.get(video_frame)
+        return None if index is None else self.results[index]
+
+    def time_at(self, video_frame: int) -> float:
+        result = self.result_at(video_frame)
+        return result.time_s if result is not None else video_frame / self.fps
+
+    def video_frame_at(self, time_s: float) -> int:
+        """The last recorded frame at or before session time `time_s` (for seeking from a timeline click)."""
+        index = bisect.bisect_right(self._times, time_s) - 1
+        return self.video_frames[max(0, index)] if self.results else 0
+
+    def locate(self, video_frame: int) -> tuple[Path, int]:
+        """(segment file, frame index within it) holding video frame `video_frame`."""
+        if not 0 <= video_frame < self.video_frame_count:
+            raise SourceError(f"video frame {video_frame} is outside the recording (0–{self.video_frame_count - 1})")
+        segment = self.segments[bisect.bisect_right(self._segment_starts, video_frame) - 1]
+        return segment.path, video_frame - segment.first_frame
+
+    def open_video(self) -> SessionVideo:
+        return SessionVideo(self)
+
+
+class SessionVideo(Source):
+    """The recorded video across its segments as one seekable Source; Frame.index is the video frame
+    and Frame.time_s its session time, so `session.result_at(frame.index)` gives its overlays."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.description = f"session {session.path}"
+        self.fps = session.fps
+        self.frame_count = session.video_frame_count
+        first = session.segments[0] if session.segments else None
+        self.size = (first.width, first.height) if first else (0, 0)
+        self._position = 0
+        self._capture: cv2.VideoCapture | None = None
+        self._capture_path: Path | None = None
+        self._capture_next = 0  # frame index within the open segment that read() returns next
+
+    def __iter__(self) -> Iterator[Frame]:
+        while self._position < self.frame_count:
+            video_frame = self._position
+            self._position = video_frame + 1  # before yielding, so a seek() meanwhile wins
+            yield Frame(video_frame, self.session.time_at(video_frame), self.read(video_frame))
+
+    def seek(self, frame_index: int) -> None:
+        self._position = max(0, min(frame_index, self.frame_count - 1))
+
+    def read(self, video_frame: int) -> np.ndarray:
+        """The BGR image of video frame `video_frame`; sequential reads do not seek."""
+        path, index = self.session.locate(video_frame)
+        if self._capture_path != path:
+            self.close()
+            self._capture = cv2.VideoCapture(str(path))
+            if not self._capture.isOpened():
+                raise SourceError(f"cannot open video segment {path}")
+            self._capture_path = path
+            self._capture_next = 0
+        if index != self._capture_next:
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            self._capture_next = -1
+            raise SourceError(f"cannot read frame {index} of video segment {path}")
+        self._capture_next = index + 1
+        return image
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+        self._capture = None
+        self._capture_path = None
+
+
+def _read_frames(path: Path) -> tuple[list[FrameResult], list[int], list[str]]:
+    rows = read_csv_rows(path)
+    results, video_frames, wall_times = [], [], []
+    try:
+        for result, first_row in parse_rows(rows):
+            results.append(result)
+            video_frames.append(int(first_row["video_frame"]))
+            wall_times.append(first_row["wall_time"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FerLiveError(f"{path} is corrupt after {len(results)} frames ({exc.__class__.__name__}: {exc})") from exc
+    return results, video_frames, wall_times
+
+
+def _read_markers(path: Path) -> list[Marker]:
+    rows = read_csv_rows(path)
+    try:
+        return [Marker.from_row(row) for row in rows]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FerLiveError(f"{path} is corrupt ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _unclosed_segment(path: Path, closed: list[Segment]) -> Segment | None:
+    """The segment a killed recording was writing, if any of it decodes."""
+    segment_path = path / SEGMENT_NAME.format(len(closed))
+    if not segment_path.is_file():
+        return None
+    capture = cv2.VideoCapture(str(segment_path))
+    frames, size = 0, (0, 0)
+    try:
+        while True:
+            ok, image = capture.read()
+            if not ok or image is None:
+                break
+            frames += 1
+            size = (image.shape[1], image.shape[0])
+    finally:
+        capture.release()
+    if frames == 0:
+        return None
+    first_frame = closed[-1].end_frame if closed else 0
+    return Segment(segment_path, first_frame, frames, size[0], size[1], closed=False)

@@ -1,0 +1,292 @@
+"""Recorder: writes a session folder from frames and their results as they are produced.
+
+Nothing already recorded is lost if the process dies: frames.csv and markers.csv are flushed on
+every frame and marker, the video is cut into short segments that are each a complete file, and
+session.json (atomically replaced) lists every segment once it is closed.
+
+Thread-safe: a GUI may call `add_marker` from its UI thread while a worker thread calls `write`.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import cv2
+
+from fer_live import __version__
+from fer_live.errors import FerLiveError
+from fer_live.results import FrameResult, ResultsCsvWriter
+from fer_live.sessions.files import (
+    FRAME_EXTRA_COLUMNS,
+    FRAMES_CSV,
+    MARKER_COLUMNS,
+    MARKER_KEYS,
+    MARKERS_CSV,
+    SEGMENT_FOURCC,
+    SEGMENT_NAME,
+    SESSION_FORMAT,
+    SESSION_JSON,
+    TEXT_MARKER_KEY,
+    TEXT_MARKER_LABEL,
+    Marker,
+    default_marker_labels,
+    wall_clock_iso,
+    weights_info,
+    write_json_atomic,
+)
+from fer_live.sources import Frame
+
+if TYPE_CHECKING:
+    from fer_live.pipeline import Pipeline
+    from fer_live.sources import Source
+
+DEFAULT_SEGMENT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class SessionMetadata:
+    """What the researcher types in before recording."""
+
+    participant: str = ""
+    condition: str = ""
+    notes: str = ""
+
+
+def check_session_dir(path: str | Path) -> Path:
+    """Refuse a folder that cannot hold a new session: a file, or a folder that is not empty, so a
+    recording never mixes with or overwrites another."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FerLiveError(f"session folder is a file: {path}")
+    if path.is_dir() and any(path.iterdir()):
+        raise FerLiveError(f"session folder is not empty: {path} (choose a new folder; sessions are never overwritten)")
+    return path
+
+
+def create_session_dir(path: str | Path) -> Path:
+    path = check_session_dir(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FerLiveError(f"cannot create session folder {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+class _SegmentWriter:
+    """One closed-on-demand video file of the session."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], first_frame: int):
+        self.path = path
+        self.size = size
+        self.first_frame = first_frame
+        self.frames = 0
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*SEGMENT_FOURCC), fps, size)
+        if not self._writer.isOpened():
+            raise FerLiveError(f"cannot write video segment {path} ({SEGMENT_FOURCC} AVI)")
+
+    def write(self, image) -> None:
+        self._writer.write(image)
+        self.frames += 1
+
+    def close(self) -> dict:
+        self._writer.release()
+        width, height = self.size
+        return {
+            "file": self.path.name,
+            "first_frame": self.first_frame,
+            "frames": self.frames,
+            "width": width,
+            "height": height,
+        }
+
+
+class Recorder:
+    """Records one session into `out_dir`, a new or empty folder (see `check_session_dir`).
+
+    `write(frame, result)` for every frame, `add_marker(...)` at any time, `finish(reason)` once.
+    Session times (`time_s` in frames.csv and markers.csv) count from the first recorded frame on
+    the source's clock; `frame` keeps the source's frame index; `video_frame` counts recorded frames.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        *,
+        source: str,
+        fps: float,
+        settings: dict,
+        device: str,
+        weights: dict,
+        metadata: SessionMetadata = SessionMetadata(),
+        marker_labels: dict[str, str] | None = None,
+        segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
+        is_live: bool = False,
+    ):
+        if not fps > 0:
+            raise FerLiveError(f"frame rate must be positive, not {fps}")
+        if not segment_seconds > 0:
+            raise FerLiveError(f"segment length must be positive, not {segment_seconds} s")
+        self.path = create_session_dir(out_dir)
+        self.fps = float(fps)
+        self.marker_labels = {**default_marker_labels(), **(marker_labels or {})}
+        self._segment_frames = max(1, round(self.fps * segment_seconds))
+        self._lock = threading.Lock()
+        self._segment: _SegmentWriter | None = None
+        self._first_time_s: float | None = None
+        self._last_time_s = 0.0
+        self.frames_recorded = 0
+        self.markers: list[Marker] = []
+        self.finished = False
+        self.info = {
+            "format": SESSION_FORMAT,
+            "app_version": __version__,
+            "start_time": wall_clock_iso(),
+            "end_time": None,
+            "stopped_by": None,
+            "source": source,
+            "source_is_live": is_live,
+            "resolution": None,
+            "fps": self.fps,
+            "device": device,
+            "weights": weights,
+            "settings": settings,
+            **asdict(metadata),
+            "marker_labels": self.marker_labels,
+            "segment_seconds": segment_seconds,
+            "segments": [],
+            "video_frames": 0,
+            "duration_s": 0.0,
+        }
+        try:
+            self._frames_handle = open(self.path / FRAMES_CSV, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            self._frames = ResultsCsvWriter(self._frames_handle, extra_columns=FRAME_EXTRA_COLUMNS)
+            self._markers_handle = open(self.path / MARKERS_CSV, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            self._markers = csv.DictWriter(self._markers_handle, fieldnames=MARKER_COLUMNS)
+            self._markers.writeheader()
+            self._markers_handle.flush()
+            self._save_info()
+        except OSError as exc:
+            raise FerLiveError(f"cannot write session in {self.path}: {exc.strerror or exc}") from exc
+
+    @classmethod
+    def for_pipeline(cls, out_dir: str | Path, source: Source, pipeline: Pipeline, **options) -> Recorder:
+        """A recorder describing `source` and the pipeline's settings, device and weights;
+        `options` as for the constructor (metadata, marker_labels, segment_seconds)."""
+        engine = pipeline.engine
+        return cls(
+            out_dir,
+            source=source.description,
+            fps=source.fps,
+            settings=pipeline.settings.to_dict(),
+            device=engine.device_name,
+            weights=weights_info(engine.weights_path, engine.meta),
+            is_live=source.is_live,
+            **options,
+        )
+
+    @property
+    def duration_s(self) -> float:
+        return self._last_time_s
+
+    def write(self, frame: Frame, result: FrameResult, wall_time: str | None = None) -> None:
+        """Record `frame` (its clean image) and its result; `wall_time` (ISO 8601) defaults to now,
+        but a caller that knows when the frame was captured should pass that."""
+        with self._lock:
+            if self.finished:
+                raise FerLiveError("this session has been finished; start a new recording")
+            try:
+                self._write(frame, result, wall_time or wall_clock_iso())
+            except OSError as exc:
+                raise FerLiveError(f"cannot write session in {self.path}: {exc.strerror or exc}") from exc
+
+    def _write(self, frame: Frame, result: FrameResult, wall_time: str) -> None:
+        height, width = frame.image.shape[:2]
+        if self._first_time_s is None:
+            self._first_time_s = frame.time_s
+            self.info["resolution"] = [width, height]
+        # A change of frame size (image folders) starts a new segment at the new size.
+        if self._segment is not None and self._segment.size != (width, height):
+            self._close_segment()
+        if self._segment is None:
+            path = self.path / SEGMENT_NAME.format(len(self.info["segments"]))
+            self._segment = _SegmentWriter(path, self.fps, (width, height), self.frames_recorded)
+        self._segment.write(frame.image)
+        video_frame = self.frames_recorded
+        self.frames_recorded += 1
+        self._last_time_s = max(0.0, frame.time_s - self._first_time_s)
+        session_result = FrameResult(frame.index, self._last_time_s, result.faces)
+        self._frames.write(session_result, {"wall_time": wall_time, "video_frame": str(video_frame)})
+        if self._segment.frames >= self._segment_frames:
+            self._close_segment()
+
+    def add_marker(self, key: str | int = TEXT_MARKER_KEY, note: str = "") -> Marker:
+        """Mark an event at the current frame: `key` 1–9 (labelled by the session's marker labels,
+        with an optional note) or "m" for a free-text marker whose text is `note`."""
+        key = str(key)
+        note = " ".join(note.split())  # one line, so markers.csv stays one row per marker
+        if key == TEXT_MARKER_KEY:
+            if not note:
+                raise FerLiveError("a free-text marker needs text")
+            label = TEXT_MARKER_LABEL
+        elif key in MARKER_KEYS:
+            label = self.marker_labels[key]
+        else:
+            raise FerLiveError(f"marker key must be 1-9 or m, not {key!r}")
+        with self._lock:
+            if self.finished:
+                raise FerLiveError("this session has been finished; markers can no longer be added")
+            marker = Marker(
+                time_s=self._last_time_s,
+                video_frame=max(0, self.frames_recorded - 1),
+                wall_time=wall_clock_iso(),
+                key=key,
+                label=label,
+                note=note,
+            )
+            try:
+                self._markers.writerow(marker.to_row())
+                self._markers_handle.flush()
+            except OSError as exc:
+                raise FerLiveError(f"cannot write marker to {self.path}: {exc.strerror or exc}") from exc
+            self.markers.append(marker)
+            return marker
+
+    def finish(self, stopped_by: str = "stopped") -> None:
+        """Close the last segment and the CSVs, and write the end time; later calls do nothing."""
+        with self._lock:
+            if self.finished:
+                return
+            self.finished = True
+            try:
+                if self._segment is not None:
+                    self._close_segment(save=False)
+                self._frames.close()
+                self._frames_handle.close()
+                self._markers_handle.close()
+                self.info["end_time"] = wall_clock_iso()
+                self.info["stopped_by"] = stopped_by
+                self._save_info()
+            except OSError as exc:
+                raise FerLiveError(f"cannot finish session in {self.path}: {exc.strerror or exc}") from exc
+
+    def _close_segment(self, save: bool = True) -> None:
+        self.info["segments"].append(self._segment.close())
+        self._segment = None
+        if save:
+            self._save_info()
+
+    def _save_info(self) -> None:
+        self.info["video_frames"] = sum(s["frames"] for s in self.info["segments"])
+        self.info["duration_s"] = round(self._last_time_s, 3)
+        self.info["saved_at"] = wall_clock_iso()
+        write_json_atomic(self.path / SESSION_JSON, self.info)
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        self.finish("error" if exc_type else "stopped")
