@@ -14,6 +14,8 @@ from fer_live.errors import FerLiveError
 COMMANDS = {
     "gui": ("fer_live.gui.app", "open the live window (default)"),
     "annotate": ("fer_live.annotate", "annotate video files into per-frame CSV"),
+    "record": ("fer_live.sessions.record_cli", "record a research session (video, results, markers) headless"),
+    "report": ("fer_live.sessions.report_cli", "write report.html and figures for a recorded session"),
 }
 
 

@@ -1,0 +1,224 @@
+"""`fer-live record`: record a session headless (clean video, per-frame results, markers).
+
+Stops when the source ends, after --duration seconds, or on Ctrl-C / SIGTERM — all clean finishes.
+Markers come from stdin lines when stdin is a terminal (or with --markers-from-stdin):
+`1`…`9` (optionally followed by a note) marks a numbered event, `m TEXT` a free-text one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from fer_live.errors import FerLiveError
+
+MARKER_HELP = "type 1-9 [note] or 'm TEXT' + Enter to mark an event"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, help="camera index (0), video file, image folder, or 'demo'")
+    parser.add_argument("--out", required=True, type=Path, help="new (or empty) folder for the session")
+    parser.add_argument("--duration", type=float, help="stop after this many seconds of source time")
+    parser.add_argument("--participant", default="", help="participant ID stored in session.json")
+    parser.add_argument("--condition", default="", help="condition stored in session.json")
+    parser.add_argument("--notes", default="", help="free notes stored in session.json")
+    parser.add_argument(
+        "--markers-labels",
+        default="",
+        metavar="LABELS",
+        help="labels of the number-key markers, e.g. '1=start,2=task,3=break'",
+    )
+    parser.add_argument(
+        "--markers-from-stdin",
+        action="store_true",
+        help="read markers from stdin even when it is not a terminal (pipes, scripts)",
+    )
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="pace video files and image folders at their frame rate (cameras are always live)",
+    )
+    parser.add_argument("--weights", type=Path, help="model weights file (default: the bundled model)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    parser.add_argument("--threads", type=int, help="CPU threads for inference")
+    parser.add_argument(
+        "--smooth",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="temporal smoothing strength in [0, 1): 0 off, 0.9 ≈ 10 frames",
+    )
+    parser.add_argument(
+        "--detector",
+        choices=("full", "short"),
+        default="full",
+        help="face detector range: full (faces down to ~60 px) or short (faster, near faces)",
+    )
+    parser.add_argument("--min-confidence", type=float, default=0.5, help="minimum face detection score")
+    parser.add_argument(
+        "--segment-seconds", type=float, default=2.0, help="length of each video segment file (default 2 s)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from fer_live.pipeline import Pipeline, PipelineSettings
+    from fer_live.sessions.files import parse_marker_labels
+    from fer_live.sessions.recorder import Recorder, SessionMetadata, check_session_dir
+    from fer_live.sources import open_source
+
+    if args.duration is not None and not args.duration > 0:
+        raise FerLiveError(f"--duration must be positive, not {args.duration}")
+    if not 0.0 <= args.smooth < 1.0:
+        raise FerLiveError(f"--smooth must be within [0, 1), not {args.smooth}")
+    if not args.segment_seconds > 0:
+        raise FerLiveError(f"--segment-seconds must be positive, not {args.segment_seconds}")
+    labels = parse_marker_labels(args.markers_labels)
+    check_session_dir(args.out)
+    settings = PipelineSettings(
+        detector_range=args.detector,
+        min_confidence=args.min_confidence,
+        smoothing=args.smooth,
+        device=args.device,
+        threads=args.threads,
+    )
+    # Everything that can fail on bad input is opened before the session folder is created.
+    with (
+        open_source(args.source) as source,
+        Pipeline(settings, weights=args.weights) as pipeline,
+        _StopSignals() as stop,
+    ):
+        recorder = Recorder.for_pipeline(
+            args.out,
+            source,
+            pipeline,
+            metadata=SessionMetadata(args.participant, args.condition, args.notes),
+            marker_labels=labels,
+            segment_seconds=args.segment_seconds,
+        )
+        marker_lines = _start_marker_reader() if args.markers_from_stdin or _stdin_is_our_terminal() else None
+        print(
+            f"recording {source.description} to {args.out} (Ctrl-C stops)"
+            + (f"; {MARKER_HELP}" if marker_lines is not None else ""),
+            file=sys.stderr,
+        )
+        stopped_by = "error"
+        try:
+            stopped_by = _record(source, pipeline, recorder, args, stop, marker_lines)
+        except KeyboardInterrupt:  # a second Ctrl-C while a frame was being processed
+            stopped_by = "interrupt"
+        except FerLiveError as exc:
+            stopped_by = f"error: {exc}"
+            raise
+        finally:
+            _drain_markers(marker_lines, recorder)
+            recorder.finish(stopped_by)
+    how = {"interrupt": "stopped on interrupt", "duration": "stopped after --duration", "source ended": "source ended"}
+    print(
+        f"{how[stopped_by]}: recorded {recorder.frames_recorded} frames ({recorder.duration_s:.1f} s) "
+        f"and {len(recorder.markers)} markers to {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _record(source, pipeline, recorder, args, stop, marker_lines) -> str:
+    from fer_live.sessions.files import wall_clock_iso
+
+    paced = args.realtime and not source.is_live
+    started = time.monotonic()
+    first_time_s = None
+    for frame in source:
+        if stop.requested:
+            return "interrupt"
+        if first_time_s is None:
+            first_time_s = frame.time_s
+        elapsed_s = frame.time_s - first_time_s
+        if args.duration is not None and elapsed_s >= args.duration:
+            return "duration"
+        if paced:
+            time.sleep(max(0.0, started + elapsed_s - time.monotonic()))
+        captured = wall_clock_iso()
+        result = pipeline.process(frame.index, frame.time_s, frame.image)
+        recorder.write(frame, result, wall_time=captured)
+        _drain_markers(marker_lines, recorder)
+    return "interrupt" if stop.requested else "source ended"
+
+
+class _StopSignals:
+    """While active, Ctrl-C and SIGTERM ask the recording loop to stop between frames, so no frame
+    is half-written; a second Ctrl-C raises KeyboardInterrupt for a frame that hangs."""
+
+    SIGNALS = tuple(s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None)
+
+    def __init__(self):
+        self.requested = False
+        self._previous: dict = {}
+
+    def _request_stop(self, signum, frame) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _StopSignals:
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._request_stop)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def _stdin_is_our_terminal() -> bool:
+    """stdin is a terminal and we are its foreground job (reading it from the background would stop us)."""
+    try:
+        return sys.stdin.isatty() and os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _start_marker_reader() -> list[str]:
+    """Lines typed on stdin, appended by a background thread; the recording loop takes them.
+    Reads the file descriptor directly so the thread never holds Python's stdin lock at exit."""
+    lines: list[str] = []
+
+    def read() -> None:
+        pending = b""
+        while chunk := _read_stdin():
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            lines.extend(line.decode("utf-8", "replace").strip() for line in complete)
+        if pending.strip():
+            lines.append(pending.decode("utf-8", "replace").strip())
+
+    threading.Thread(target=read, name="marker-stdin", daemon=True).start()
+    return lines
+
+
+def _read_stdin() -> bytes:
+    try:
+        return os.read(sys.stdin.fileno(), 4096)
+    except (OSError, ValueError):
+        return b""
+
+
+def _drain_markers(lines: list[str] | None, recorder) -> None:
+    while lines:
+        text = lines.pop(0)
+        if not text:
+            continue
+        key, _, note = text.partition(" ")
+        try:
+            marker = recorder.add_marker(key, note)
+        except FerLiveError as exc:
+            print(f"fer-live: ignored marker {text!r}: {exc} ({MARKER_HELP})", file=sys.stderr)
+            continue
+        print(
+            f"marker {marker.key} '{marker.text}' at {marker.time_s:.2f} s (frame {marker.video_frame})",
+            file=sys.stderr,
+        )
