@@ -1,0 +1,196 @@
+"""Score a weights file on a data set folder: expression classes and valence/arousal.
+
+    python -m training.evaluate --weights W --data DIR [--split test] [--detect] [--json OUT] [--confusion PNG]
+
+Expression scores use the rows with a label in the `expression` column (FERPlus: the plurality
+label; ties and unknown are blank and left out; val/test rows that duplicate train images are
+left out by the loader). Valence/arousal scores use the rows with both values. The metric
+definitions are in training.metrics.categorical_metrics.
+
+With --detect every image goes through the app's face detector and crop (largest face), as a
+user's raw photo would. Images where no face is found are reported (`no_face`) and stay in
+every score as errors: their predicted class is "no face" (wrong for every true class, so they
+lower accuracy, recall, F1, κ and α), their class probabilities are uniform (AUCs), and their
+valence/arousal prediction is (0, 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fer_live.errors import FerLiveError
+from fer_live.labels import EXPRESSIONS, NUM_CLASSES
+
+PROG = "python -m training.evaluate"
+DIMENSIONS = ("valence", "arousal")
+
+
+@dataclass
+class Evaluation:
+    report: dict  # the --json content
+    categorical: dict | None  # training.metrics.categorical_metrics output (confusion), None without labels
+    n_images: int  # images in the split, no-face ones included
+    n_va: int  # of them with valence/arousal
+
+
+def evaluate(
+    weights: str | Path,
+    data: str | Path,
+    split: str | None,
+    detect: bool = False,
+    detector_range: str = "full",
+    fmt: str | None = None,
+) -> Evaluation:
+    import torch
+
+    from fer_live.model import load_weights
+    from training.data import row_label, row_va
+    from training.datasets import dataset_rows, guess_format, load_data
+    from training.metrics import categorical_metrics, dimensional_metrics
+    from training.predict import predict_arrays
+
+    model, _ = load_weights(weights)
+    fmt = fmt or guess_format(data)
+    faces = load_data(data, fmt, model.config, split, detect, detector_range)
+    if len(faces) + len(faces.no_face) == 0:
+        raise ValueError(f"no images in split {split or 'all'!r} of {data}")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device)
+    probs, va_pred = predict_arrays(model, faces.images, device)
+
+    missed_files = set(faces.no_face)
+    missed = [r for r in dataset_rows(data, fmt, split) if r["file"] in missed_files] if missed_files else []
+    labels = np.concatenate([faces.label, np.array([row_label(r) for r in missed], dtype=np.int64)])
+    found = np.concatenate([np.ones(len(faces), bool), np.zeros(len(missed), bool)])
+    probs = np.concatenate([probs, np.full((len(missed), NUM_CLASSES), 1.0 / NUM_CLASSES, np.float32)])
+    va_true = np.concatenate([faces.va, np.array([row_va(r) for r in missed], np.float32).reshape(-1, 2)])
+    va_pred = np.concatenate([va_pred, np.zeros((len(missed), 2), np.float32)])
+
+    labelled = labels >= 0
+    categorical = categorical_metrics(labels[labelled], probs[labelled], found[labelled]) if labelled.any() else None
+    report = {"n": int(labelled.sum())}
+    for key in ("accuracy", "accuracy_7", "macro_f1", "weighted_f1", "kappa", "alpha", "auc", "auc_pr", "per_class"):
+        report[key] = categorical[key] if categorical else None
+    measured = ~np.isnan(va_true).any(axis=1)
+    if measured.any():
+        for i, name in enumerate(DIMENSIONS):
+            report[name] = dimensional_metrics(va_pred[measured, i], va_true[measured, i])
+    report["no_face"] = len(missed)
+    report.update({"split": split or "all", "weights": str(weights), "data": str(data)})
+    return Evaluation(report, categorical, len(labels), int(measured.sum()))
+
+
+def format_report(result: Evaluation, detect: bool) -> str:
+    """The human-readable summary printed by the command."""
+    report = result.report
+
+    def num(value) -> str:
+        return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
+
+    lines = [
+        f"weights  {report['weights']}",
+        f"data     {report['data']} (split {report['split']}): {result.n_images} images, "
+        f"{report['n']} with an expression label, {result.n_va} with valence/arousal",
+    ]
+    if detect:
+        lines.append(
+            f"no face  {report['no_face']} of {result.n_images} images (the app's detector found none; "
+            "counted as wrong predictions in every score, V/A predicted as 0)"
+        )
+    if report["accuracy"] is not None:
+        lines += [
+            f"accuracy     {num(report['accuracy'])}   (over {report['n']} labelled images)",
+            f"accuracy_7   {num(report['accuracy_7'])}   (contempt images left out, contempt never predicted)",
+            f"macro F1     {num(report['macro_f1'])}   weighted F1 {num(report['weighted_f1'])}",
+            f"Cohen kappa  {num(report['kappa'])}   Krippendorff alpha {num(report['alpha'])}",
+            f"ROC-AUC      {num(report['auc'])}   PR-AUC {num(report['auc_pr'])}   (one-vs-rest, macro)",
+            "",
+            f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}",
+        ]
+        for name in EXPRESSIONS:
+            c = report["per_class"][name]
+            lines.append(f"{name:<10}{c['precision']:>10.4f}{c['recall']:>10.4f}{c['f1']:>10.4f}{c['support']:>9d}")
+    for name in DIMENSIONS:
+        if name in report:
+            d = report[name]
+            lines.append(
+                f"{name:<8} RMSE {num(d['rmse'])}  CORR {num(d['corr'])}  SAGR {num(d['sagr'])}  CCC {num(d['ccc'])}"
+            )
+    return "\n".join(lines)
+
+
+def plot_confusion(categorical: dict, path: str | Path, title: str) -> None:
+    """Row-normalised confusion matrix with counts; a "no face" column when faces were missed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = np.array(categorical["confusion"], dtype=np.int64)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    columns = categorical["confusion_columns"]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(columns), 7))
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), count in np.ndenumerate(counts):
+        ax.text(j, i, str(count), ha="center", va="center", color="white" if shares[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
+    ax.set_yticks(range(NUM_CLASSES), EXPRESSIONS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _json_safe(value):
+    """NaN (undefined score) → null, so the file is strict JSON."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", required=True, help="fer_live weights file (.pt)")
+    parser.add_argument("--data", required=True, help="data folder: labels.csv folder or an AffectNet layout")
+    parser.add_argument("--split", default="test", help="split to score (train, val, test, or all); default test")
+    parser.add_argument("--format", choices=("folder", "affectnet_csv", "affectnet_npy"), help="default: guessed")
+    parser.add_argument("--detect", action="store_true", help="crop faces with the app's detector (raw photos)")
+    parser.add_argument("--detector", choices=("full", "short"), default="full", help="detector range with --detect")
+    parser.add_argument("--json", help="write the scores as JSON here")
+    parser.add_argument("--confusion", help="write the confusion matrix as a PNG here")
+    args = parser.parse_args(argv)
+    split = None if args.split == "all" else args.split
+    # MediaPipe's C++ logs (INFO/WARNING on every detector start) would bury the summary.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    try:
+        result = evaluate(args.weights, args.data, split, args.detect, args.detector, args.format)
+        print(format_report(result, args.detect))
+        if args.json:
+            Path(args.json).write_text(json.dumps(_json_safe(result.report), indent=2) + "\n")
+            print(f"wrote {args.json}")
+        if args.confusion:
+            if result.categorical is None:
+                raise ValueError("no expression labels in this split: no confusion matrix to draw")
+            title = f"{Path(args.data).name} {result.report['split']}: accuracy {result.report['accuracy']:.3f}"
+            plot_confusion(result.categorical, args.confusion, title)
+            print(f"wrote {args.confusion}")
+    except (FerLiveError, OSError, ValueError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
