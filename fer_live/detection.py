@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +22,35 @@ DETECTOR_MODELS = {
     "full": ASSETS / "models" / "face_detection_full_range_sparse.tflite",
     "short": ASSETS / "models" / "face_detection_short_range.tflite",
 }
+
+
+@contextmanager
+def native_stderr_muted() -> Iterator[None]:
+    """Send fd 2 to a scratch file while MediaPipe's native code runs its noisy steps.
+
+    LiteRT and absl print INFO/WARNING lines straight to fd 2 when a detector is created, first
+    used and closed; neither GLOG_minloglevel nor TF_CPP_MIN_LOG_LEVEL nor any API of the wheel
+    turns them off. Other threads' stderr output is lost for the same short moment. If the
+    muted step fails, its lines are replayed so the cause stays visible.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no usable stderr (e.g. pythonw): nothing to mute
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            os.write(2, sink.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 @dataclass(frozen=True)
@@ -58,7 +92,10 @@ class FaceDetector:
             running_mode=vision.RunningMode.IMAGE,
             min_detection_confidence=min_confidence,
         )
-        self._detector = vision.FaceDetector.create_from_options(options)
+        with native_stderr_muted():
+            self._detector = vision.FaceDetector.create_from_options(options)
+            # The first detection logs a one-off warning about input alignment; have it here, muted.
+            self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((8, 8, 3), np.uint8)))
         self.detector_range = detector_range
         self.min_confidence = min_confidence
         self.min_face_size = min_face_size
@@ -90,7 +127,8 @@ class FaceDetector:
 
     def close(self) -> None:
         if self._detector is not None:
-            self._detector.close()
+            with native_stderr_muted():
+                self._detector.close()
             self._detector = None
 
     def __enter__(self) -> FaceDetector:
