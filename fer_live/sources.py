@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
+# FFmpeg prints its decoder complaints (e.g. "No JPEG data found in image") to stderr; the sources
+# report unreadable frames themselves. Read when OpenCV first uses FFmpeg, so it is set before cv2 loads.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402
 import numpy as np
 
 from fer_live.errors import SourceError
@@ -76,11 +82,30 @@ class VideoFileSource(Source):
         self.frame_count = count if count > 0 else None
         self.size = (first.shape[1], first.shape[0])
         self._next_index = 0
+        # Indices of frames in the middle of the file that could not be decoded and were skipped.
+        self.skipped_frames: list[int] = []
+
+    def _read(self) -> np.ndarray | None:
+        """The next decodable frame, skipping undecodable ones before the container's last frame.
+
+        A failed read consumes the broken packet, so reading on yields the following frame (with
+        its own container timestamp); failures that run to the end are the end of the stream.
+        """
+        failed: list[int] = []
+        while True:
+            ok, image = self._capture.read()
+            if ok and image is not None:
+                self.skipped_frames.extend(failed)
+                return image
+            failed.append(self._next_index)
+            self._next_index += 1
+            if self.frame_count is None or self._next_index >= self.frame_count:
+                return None
 
     def __iter__(self) -> Iterator[Frame]:
         while True:
-            ok, image = self._capture.read()
-            if not ok or image is None:
+            image = self._read()
+            if image is None:
                 return
             index = self._next_index
             self._next_index += 1
@@ -98,11 +123,23 @@ class VideoFileSource(Source):
         self._capture.release()
 
 
+@contextmanager
+def _opencv_quiet() -> Iterator[None]:
+    """Silence OpenCV's own log (e.g. one warning per backend tried for a missing camera); our
+    SourceError says what went wrong in one line."""
+    previous = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
+
+
 class CameraSource(Source):
     is_live = True
 
     def __init__(self, index: int):
-        capture = cv2.VideoCapture(index)
+        with _opencv_quiet():
+            capture = cv2.VideoCapture(index)
         if not capture.isOpened():
             capture.release()
             raise SourceError(f"camera {index} could not be opened (is it connected and free?)")
