@@ -1,0 +1,94 @@
+"""The results schema: exact columns, one row per face per frame, explicit face-less frames, round trip."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from fer_live.labels import EXPRESSIONS
+from fer_live.results import CSV_COLUMNS, FaceResult, FrameResult, ResultsCsvWriter, read_results_csv
+
+EXPECTED_COLUMNS = (
+    "frame,time_s,face_id,x,y,w,h,det_score,p_neutral,p_happy,p_sad,p_surprise,p_fear,p_disgust,p_anger,"
+    "p_contempt,label,valence,arousal"
+).split(",")
+
+
+def face(face_id: int, winner: int, box=(10.0, 20.0, 100.0, 110.0)) -> FaceResult:
+    probs = np.full(len(EXPRESSIONS), 0.02, np.float32)
+    probs[winner] = 1.0 - 0.02 * (len(EXPRESSIONS) - 1)
+    return FaceResult(face_id, box, 0.91, probs, valence=0.25 * winner - 1.0, arousal=-0.5)
+
+
+FRAMES = [
+    FrameResult(0, 0.0, (face(1, 1), face(2, 3, (300.5, 40.25, 80.0, 80.0)))),
+    FrameResult(1, 1 / 30, ()),
+    FrameResult(2, 2 / 30, (face(2, 6, (301.0, 41.0, 81.0, 79.0)),)),
+]
+
+
+def written(frames, extra_columns=()) -> str:
+    buffer = io.StringIO()
+    writer = ResultsCsvWriter(buffer, extra_columns)
+    for frame in frames:
+        writer.write(frame, {c: f"{frame.frame}{c}" for c in extra_columns} or None)
+    return buffer.getvalue()
+
+
+def test_columns_are_the_documented_schema_in_order():
+    assert list(CSV_COLUMNS) == EXPECTED_COLUMNS
+    header = written([]).splitlines()[0]
+    assert header.split(",") == EXPECTED_COLUMNS
+
+
+def test_one_row_per_face_per_frame_and_one_empty_row_for_a_faceless_frame():
+    rows = list(csv.DictReader(io.StringIO(written(FRAMES))))
+    assert [(r["frame"], r["face_id"]) for r in rows] == [("0", "1"), ("0", "2"), ("1", ""), ("2", "2")]
+    empty = rows[2]
+    assert empty["time_s"] == "0.033"
+    assert all(empty[c] == "" for c in CSV_COLUMNS[2:])
+    assert rows[0]["label"] == "happy" and rows[1]["label"] == "surprise" and rows[3]["label"] == "anger"
+    assert rows[1]["x"] == "300.5" and rows[1]["y"] == "40.2"
+    probs = [float(rows[0][f"p_{name}"]) for name in EXPRESSIONS]
+    assert sum(probs) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_rows_are_flushed_per_frame(tmp_path):
+    path = tmp_path / "live.csv"
+    writer = ResultsCsvWriter(path)
+    writer.write(FRAMES[0])
+    # Another reader sees the frame before the writer is closed.
+    assert len(path.read_text().splitlines()) == 3
+    writer.write(FRAMES[1])
+    assert len(path.read_text().splitlines()) == 4
+    writer.close()
+    assert writer.rows_written == 3
+
+
+def test_round_trip_through_read_results_csv(tmp_path):
+    path = tmp_path / "results.csv"
+    with ResultsCsvWriter(path) as writer:
+        for frame in FRAMES:
+            writer.write(frame)
+    back = read_results_csv(path)
+    assert [f.frame for f in back] == [0, 1, 2]
+    assert [len(f.faces) for f in back] == [2, 0, 1]
+    assert back[1].time_s == pytest.approx(1 / 30, abs=1e-3)
+    for original, restored in zip(FRAMES, back, strict=True):
+        for a, b in zip(original.faces, restored.faces, strict=True):
+            assert b.face_id == a.face_id
+            assert b.box == pytest.approx(a.box, abs=0.05)
+            assert b.det_score == pytest.approx(a.det_score, abs=1e-3)
+            np.testing.assert_allclose(b.probs, a.probs, atol=1e-4)
+            assert (b.valence, b.arousal) == pytest.approx((a.valence, a.arousal), abs=1e-4)
+            assert b.label == a.label
+    assert back[0].largest_face().face_id == 1
+
+
+def test_extra_columns_follow_the_schema():
+    rows = list(csv.DictReader(io.StringIO(written(FRAMES, ("wall_time",)))))
+    assert list(rows[0]) == [*EXPECTED_COLUMNS, "wall_time"]
+    assert [r["wall_time"] for r in rows] == ["0wall_time", "0wall_time", "1wall_time", "2wall_time"]
