@@ -151,6 +151,9 @@ class Recorder:
             "source_is_live": is_live,
             "resolution": None,
             "fps": self.fps,
+            # Frames per second of session time actually recorded (set at the end): a live source
+            # can deliver fewer frames than its nominal rate, and players assume the nominal one.
+            "measured_fps": None,
             "device": device,
             "weights": weights,
             "settings": settings,
@@ -269,6 +272,8 @@ class Recorder:
                 self._markers_handle.close()
                 self.info["end_time"] = wall_clock_iso()
                 self.info["stopped_by"] = stopped_by
+                if self._last_time_s > 0:
+                    self.info["measured_fps"] = round((self.frames_recorded - 1) / self._last_time_s, 3)
                 self._save_info()
             except OSError as exc:
                 raise FerLiveError(f"cannot finish session in {self.path}: {exc.strerror or exc}") from exc
