@@ -48,3 +48,28 @@ def crossing_faces_video(tmp_path_factory, shared_data) -> tuple[Path, list]:
     """Two faces that swap sides, passing each other at mid-video."""
     path = tmp_path_factory.mktemp("videos") / "crossing.mp4"
     return path, make_face_video(path, DEFAULT_FACES[:2], n_frames=90, side=160, crossing=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_ferplus(tmp_path_factory, shared_data) -> Path:
+    """48 train, 16 val, 12 test FERPlus rows + 2 test duplicates of train, as a labels.csv folder."""
+    from tests.training_data import tiny_ferplus
+
+    return tiny_ferplus(tmp_path_factory.mktemp("data") / "ferplus")
+
+
+@pytest.fixture(scope="session")
+def tiny_diffusionfer(tmp_path_factory, shared_data) -> Path:
+    """16 diffusionfer train rows; test = the 4 DEFAULT_FACES + one image with no face in it."""
+    from tests.training_data import tiny_diffusionfer
+
+    return tiny_diffusionfer(tmp_path_factory.mktemp("data") / "diffusionfer")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def onnx_cache_in_tmp(tmp_path_factory):
+    """ONNX exports made by tests (and the CLI processes they start) go to a temp dir, not ~/.cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    yield
+    patch.undo()

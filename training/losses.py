@@ -20,7 +20,8 @@ def class_weights(counts: np.ndarray, scheme: str, beta: float = 0.9999) -> np.n
     elif scheme == "inverse":
         weights = np.where(present, counts[present].min() / np.maximum(counts, 1e-12), 0.0)
     elif scheme == "effective":
-        weights = np.where(present, (1.0 - beta) / (1.0 - np.power(beta, counts)), 0.0)
+        with np.errstate(divide="ignore"):  # absent classes (n = 0) divide by zero; np.where drops them
+            weights = np.where(present, (1.0 - beta) / (1.0 - np.power(beta, counts)), 0.0)
     else:
         raise ValueError(f"class weighting must be none, inverse or effective, not {scheme!r}")
     weights[present] /= weights[present].mean()
