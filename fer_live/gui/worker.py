@@ -1,0 +1,229 @@
+"""Capture and inference threads of the live window.
+
+Capture reads frames (paced to the file's frame rate, like a camera) into a one-frame slot;
+inference takes the newest frame, runs the Pipeline and puts the result into a second one-item
+slot for the GUI. Both slots drop stale items, so when inference or drawing is slower than the
+source, frames are skipped and capture-to-display latency does not grow.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QThread, Signal
+
+from fer_live.engine import Engine
+from fer_live.errors import FerLiveError, SourceError
+from fer_live.gui.slots import LatestSlot
+from fer_live.pipeline import Pipeline, PipelineSettings
+from fer_live.results import FrameResult
+from fer_live.sources import Frame, Source
+
+# A file source that falls this far behind its schedule (slow decoding, a paused debugger)
+# restarts its clock instead of rushing through frames to catch up.
+MAX_LAG_S = 0.25
+
+# Every seek, loop and new source starts a new generation; results of an older one are stale.
+_generations = itertools.count(1)
+_generations_lock = threading.Lock()
+
+
+def next_generation() -> int:
+    with _generations_lock:
+        return next(_generations)
+
+
+@dataclass(frozen=True)
+class CapturedFrame:
+    frame: Frame
+    captured_at: float  # time.monotonic() when the frame was read
+    generation: int
+
+
+@dataclass(frozen=True)
+class ProcessedFrame:
+    captured: CapturedFrame
+    result: FrameResult
+
+
+class CaptureThread(QThread):
+    """Reads one source into `frames`. Control methods may be called from any thread."""
+
+    failed = Signal(str)  # the source broke (camera unplugged, unreadable file); the thread ends
+    reached_end = Signal()  # a file ended and loop is off; capture pauses
+
+    def __init__(self, source: Source, frames: LatestSlot[CapturedFrame], paced: bool = True, loop: bool = True):
+        super().__init__()
+        self.source = source
+        self.frames = frames
+        self.paced = paced and not source.is_live
+        self.loop = loop
+        self.frames_read = 0
+        self.generation = next_generation()
+        self._condition = threading.Condition()
+        self._stopping = False
+        self._paused = False
+        self._at_end = False
+        self._deliver_one = False  # show one frame after a seek while paused
+        self._pending_seek: int | None = None
+        self._restart_clock = True
+
+    # -- control (any thread) --------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def set_paused(self, paused: bool) -> None:
+        with self._condition:
+            if not paused and self._at_end:
+                self._request_seek(0)
+            self._paused = paused
+            self._restart_clock = True
+            self._condition.notify_all()
+
+    def seek(self, frame_index: int) -> int:
+        """Jump to `frame_index`; returns the generation whose results belong to the new position."""
+        with self._condition:
+            return self._request_seek(frame_index)
+
+    def stop(self) -> None:
+        with self._condition:
+            self._stopping = True
+            self._condition.notify_all()
+
+    def _request_seek(self, frame_index: int) -> int:
+        self._pending_seek = max(0, frame_index)
+        self.generation = next_generation()
+        self._deliver_one = self._paused
+        self._at_end = False
+        self._condition.notify_all()
+        return self.generation
+
+    # -- thread body ---------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            self._capture_loop()
+        except SourceError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # an unexpected decoder failure must not kill the app silently
+            self.failed.emit(f"reading {self.source.description} failed: {exc}")
+        finally:
+            self.source.close()
+
+    def _capture_loop(self) -> None:
+        frames = iter(self.source)
+        clock_start = media_start = 0.0
+        while True:
+            with self._condition:
+                self._condition.wait_for(lambda: self._stopping or not self._paused or self._deliver_one)
+                if self._stopping:
+                    return
+                if self._pending_seek is not None:
+                    self.source.seek(self._pending_seek)
+                    self._pending_seek = None
+                    frames = iter(self.source)
+                    self.frames.clear()
+                    self._restart_clock = True
+                generation = self.generation
+            frame = next(frames, None)
+            if frame is None:
+                self._end_of_file()
+                continue
+            if self.paced:
+                now = time.monotonic()
+                if self._restart_clock or now - (clock_start + frame.time_s - media_start) > MAX_LAG_S:
+                    clock_start, media_start, self._restart_clock = now, frame.time_s, False
+                delay = clock_start + frame.time_s - media_start - now
+                if delay > 0 and self._interrupted_within(delay, generation):
+                    continue  # a seek or stop came in while this frame waited: it is stale
+            with self._condition:
+                if generation != self.generation:
+                    continue
+                self._deliver_one = False
+            self.frames.put(CapturedFrame(frame, time.monotonic(), generation))
+            self.frames_read += 1
+
+    def _interrupted_within(self, delay: float, generation: int) -> bool:
+        with self._condition:
+            return self._condition.wait_for(lambda: self._stopping or self.generation != generation, delay)
+
+    def _end_of_file(self) -> None:
+        if self.source.is_live:
+            raise SourceError(f"{self.source.description} stopped delivering frames")
+        with self._condition:
+            if self._pending_seek is not None:
+                return
+            if self.loop and self.source.frame_count:
+                self._request_seek(0)
+                return
+            self._at_end = True
+            self._paused = True
+        self.reached_end.emit()
+
+
+class InferenceThread(QThread):
+    """Turns the newest captured frame into a FrameResult; owns the Pipeline and closes it on exit."""
+
+    result_ready = Signal()  # a ProcessedFrame waits in `results` (emitted only when the slot was empty)
+    failed = Signal(str)
+    device_changed = Signal(str)
+
+    def __init__(self, pipeline: Pipeline, frames: LatestSlot[CapturedFrame], results: LatestSlot[ProcessedFrame]):
+        super().__init__()
+        self.pipeline = pipeline
+        self.frames = frames
+        self.results = results
+        self.frames_processed = 0
+        self._lock = threading.Lock()
+        self._pending_settings: PipelineSettings | None = None
+        self._stopping = False
+
+    def configure(self, settings: PipelineSettings) -> None:
+        """Use new detector/smoothing/device settings from the next frame on."""
+        with self._lock:
+            self._pending_settings = settings
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.frames.close()
+
+    def run(self) -> None:
+        generation = None
+        try:
+            while not self._stopping:
+                captured = self.frames.take(timeout=0.5)
+                if captured is None or self._stopping:
+                    continue
+                self._apply_pending_settings()
+                if captured.generation != generation:
+                    self.pipeline.reset()  # a seek, loop or new source: old tracks mean nothing here
+                    generation = captured.generation
+                frame = captured.frame
+                result = self.pipeline.process(frame.index, frame.time_s, frame.image)
+                self.frames_processed += 1
+                if self.results.put(ProcessedFrame(captured, result)):
+                    self.result_ready.emit()
+        except Exception as exc:  # shown in the window; the GUI stays usable
+            self.failed.emit(f"inference stopped: {exc}")
+        finally:
+            self.pipeline.close()
+
+    def _apply_pending_settings(self) -> None:
+        with self._lock:
+            settings, self._pending_settings = self._pending_settings, None
+        if settings is None:
+            return
+        try:
+            engine = self.pipeline.engine
+            if settings.device != self.pipeline.settings.device:
+                engine = Engine(engine.weights_path, settings.device)
+            pipeline = Pipeline(settings, engine=engine)
+        except FerLiveError as exc:
+            self.failed.emit(f"settings not applied: {exc}")
+            return
+        self.pipeline.close()
+        self.pipeline = pipeline
+        self.device_changed.emit(engine.device_name)
