@@ -1,0 +1,1 @@
+"""pyqtgraph widgets of the live window: emotion bars, circumplex, valence/arousal timeline."""

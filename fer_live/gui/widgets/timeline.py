@@ -1,0 +1,78 @@
+"""Valence and arousal of the selected face over the last N seconds, scrolling with the video."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pyqtgraph as pg
+
+from fer_live.gui.palette import AROUSAL_COLOUR, VALENCE_COLOUR
+from fer_live.results import FrameResult
+
+
+class Timeline(pg.PlotWidget):
+    def __init__(self, window_seconds: float = 20.0, parent=None):
+        super().__init__(parent)
+        self.window_seconds = window_seconds
+        self.face_id: int | None = None
+        self._history: dict[int, deque[tuple[float, float, float]]] = {}
+        self._latest = 0.0
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.setYRange(-1.05, 1.05, padding=0)
+        self.setLabel("bottom", "time", units="s")
+        self.showGrid(x=True, y=True, alpha=0.15)
+        self.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#555555")))
+        legend = self.addLegend(offset=(8, 4), colCount=2)
+        self._valence = self.plot(pen=pg.mkPen(VALENCE_COLOUR, width=2), name="valence")
+        self._arousal = self.plot(pen=pg.mkPen(AROUSAL_COLOUR, width=2), name="arousal")
+        legend.setLabelTextColor("#cccccc")
+        self._scroll()
+
+    def add_result(self, result: FrameResult) -> None:
+        """Record every face's valence/arousal (so switching faces shows history) and scroll."""
+        self._latest = result.time_s
+        for face in result.faces:
+            self._history.setdefault(face.face_id, deque()).append((result.time_s, face.valence, face.arousal))
+        oldest = result.time_s - self.window_seconds
+        for face_id in list(self._history):
+            points = self._history[face_id]
+            while points and points[0][0] < oldest:
+                points.popleft()
+            if not points:
+                del self._history[face_id]
+        self._redraw()
+
+    def show_face(self, face_id: int | None) -> None:
+        if face_id != self.face_id:
+            self.face_id = face_id
+            self._redraw()
+
+    def reset(self) -> None:
+        self._history.clear()
+        self._latest = 0.0
+        self._redraw()
+
+    def series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(time, valence, arousal) of the curves on display."""
+        times, valence = self._valence.getData()
+        _, arousal = self._arousal.getData()
+        empty = np.zeros(0)
+        return (empty, empty, empty) if times is None else (times, valence, arousal)
+
+    def _redraw(self) -> None:
+        points = self._history.get(self.face_id, ()) if self.face_id is not None else ()
+        if points:
+            data = np.array(points, dtype=float)
+            self._valence.setData(data[:, 0], data[:, 1])
+            self._arousal.setData(data[:, 0], data[:, 2])
+        else:
+            self._valence.setData([], [])
+            self._arousal.setData([], [])
+        self._scroll()
+
+    def _scroll(self) -> None:
+        end = max(self._latest, self.window_seconds)
+        self.setXRange(end - self.window_seconds, end, padding=0)
