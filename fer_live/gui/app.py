@@ -1,0 +1,146 @@
+"""`fer-live gui` (the default command): the live window on a camera, a video file or the demo.
+
+Qt is imported inside run() only: the CLI imports this module to build its parser for every
+command, and headless commands must not pay for (or depend on) Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be within [0, 1], not {text}")
+    return value
+
+
+def smoothing_strength(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be within [0, 1), not {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        help="camera index (0), video file, image folder or 'demo' "
+        "(default: camera 0, or the bundled demo video when no camera opens)",
+    )
+    parser.add_argument("--weights", help="model weights file (default: the bundled assets/fer_live_se_resnet.pt)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="inference device (remembered; first: auto)")
+    parser.add_argument(
+        "--detector",
+        dest="detector_range",
+        choices=("full", "short"),
+        help="face detector: full range finds small faces, short range is faster (remembered)",
+    )
+    parser.add_argument("--min-confidence", type=fraction, help="minimum face detection confidence (remembered)")
+    parser.add_argument(
+        "--smooth",
+        type=smoothing_strength,
+        help="temporal smoothing strength in [0, 1): 0 = raw, 0.9 ≈ 10 frames (remembered)",
+    )
+    parser.add_argument("--settings-file", help="INI file to remember settings in instead of the user's")
+
+
+def check_display() -> None:
+    """Qt aborts the whole process when it cannot reach a display; say so in one line instead."""
+    from fer_live.errors import FerLiveError
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        raise FerLiveError(
+            "no display to open the window on (DISPLAY is not set); for files without a display use `fer-live annotate`"
+        )
+
+
+def make_application():
+    """The QApplication, with fer_live's names (used by QSettings) and a dark theme."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from fer_live.gui.settings import APPLICATION, ORGANISATION
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setStyle("Fusion")
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#1e2026"),
+        (QPalette.ColorRole.WindowText, "#e6e6e6"),
+        (QPalette.ColorRole.Base, "#16181d"),
+        (QPalette.ColorRole.AlternateBase, "#23262d"),
+        (QPalette.ColorRole.Text, "#e6e6e6"),
+        (QPalette.ColorRole.Button, "#2a2d35"),
+        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+        (QPalette.ColorRole.Highlight, "#3d7bd9"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.ToolTipBase, "#2a2d35"),
+        (QPalette.ColorRole.ToolTipText, "#e6e6e6"),
+    ):
+        palette.setColor(role, QColor(colour))
+    app.setPalette(palette)
+    # Antialiasing stays off: it doubles the cost of repainting the plots at 30 fps.
+    pg.setConfigOptions(background="#16181d", foreground="#cfcfcf", antialias=False)
+    return app
+
+
+def run(args: argparse.Namespace) -> int:
+    check_display()
+    from PySide6.QtCore import QTimer
+
+    from fer_live.engine import Engine
+    from fer_live.errors import FerLiveError
+    from fer_live.gui import settings as gui_settings
+    from fer_live.gui.window import MainWindow, source_display_name
+    from fer_live.sources import open_source
+
+    app = make_application()
+    store = gui_settings.open_store(args.settings_file)
+    settings = gui_settings.load(store).with_overrides(
+        device=args.device,
+        detector_range=args.detector_range,
+        min_confidence=args.min_confidence,
+        smoothing=args.smooth,
+    )
+    source = None
+    try:
+        # Weights and an explicit source are checked before any window: a missing or corrupt file
+        # is the user's to fix, never replaced by a random model or a different source.
+        engine = Engine(args.weights, settings.device, threads=gui_settings.inference_threads())
+        source = open_source(args.source) if args.source is not None else None
+        window = MainWindow(engine, settings, store)
+    except FerLiveError as exc:
+        if source is not None:
+            source.close()
+        show_startup_error(app, str(exc))
+        raise
+    gui_settings.save(store, settings)
+    window.show()
+    if source is not None:
+        window.play_source(source, source_display_name(args.source), args.source)
+    else:
+        window.open_default_source()
+    # Ctrl+C in the terminal closes the window cleanly; the timer lets Python run its signal handler.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    return app.exec()
+
+
+def show_startup_error(app, message: str) -> None:
+    """A dialog for people who started the app from a desktop; the CLI also prints the line."""
+    from PySide6.QtWidgets import QMessageBox
+
+    if app.platformName() not in ("offscreen", "minimal"):
+        QMessageBox.critical(None, "fer_live", f"fer_live cannot start:\n\n{message}")

@@ -1,0 +1,88 @@
+"""The settings dialog: device, detector range and confidence, smoothing, overlays, playback."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QWidget,
+)
+
+from fer_live.gui.settings import DETECTOR_RANGES, DEVICES, GuiSettings
+
+DETECTOR_LABELS = {
+    "full": "full range (faces down to ~60 px, slower)",
+    "short": "short range (faces near the camera, faster)",
+}
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: GuiSettings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("fer_live settings")
+        self._device = QComboBox()
+        self._device.addItems(DEVICES)
+        self._device.setCurrentText(settings.device)
+        self._detector = QComboBox()
+        for name in DETECTOR_RANGES:
+            self._detector.addItem(DETECTOR_LABELS[name], name)
+        self._detector.setCurrentIndex(DETECTOR_RANGES.index(settings.detector_range))
+        self._confidence = _spin(0.05, 0.95, 0.05, settings.min_confidence)
+        self._smoothing = _spin(0.0, 0.95, 0.05, settings.smoothing)
+        self._smoothing.setToolTip("0 = raw per-frame predictions; 0.9 averages over about 10 frames")
+        self._trail = _spin(0.5, 30.0, 0.5, settings.trail_seconds, suffix=" s")
+        self._timeline = _spin(5.0, 300.0, 5.0, settings.timeline_seconds, suffix=" s")
+        self._boxes = _check("face boxes", settings.show_boxes)
+        self._labels = _check("expression labels and IDs", settings.show_labels)
+        self._va = _check("valence/arousal readout", settings.show_va)
+        self._loop = _check("loop video files", settings.loop_video)
+
+        form = QFormLayout(self)
+        form.addRow("Device", self._device)
+        form.addRow("Face detector", self._detector)
+        form.addRow("Minimum detection confidence", self._confidence)
+        form.addRow("Smoothing strength", self._smoothing)
+        form.addRow("Circumplex trail", self._trail)
+        form.addRow("Timeline span", self._timeline)
+        form.addRow("Overlays", self._boxes)
+        form.addRow("", self._labels)
+        form.addRow("", self._va)
+        form.addRow("Playback", self._loop)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def settings(self) -> GuiSettings:
+        return GuiSettings(
+            device=self._device.currentText(),
+            detector_range=self._detector.currentData(),
+            min_confidence=round(self._confidence.value(), 2),
+            smoothing=round(self._smoothing.value(), 2),
+            show_boxes=self._boxes.isChecked(),
+            show_labels=self._labels.isChecked(),
+            show_va=self._va.isChecked(),
+            loop_video=self._loop.isChecked(),
+            trail_seconds=self._trail.value(),
+            timeline_seconds=self._timeline.value(),
+        )
+
+
+def _spin(low: float, high: float, step: float, value: float, suffix: str = "") -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setDecimals(2)
+    spin.setSuffix(suffix)
+    spin.setValue(value)
+    return spin
+
+
+def _check(text: str, checked: bool) -> QCheckBox:
+    box = QCheckBox(text)
+    box.setChecked(checked)
+    return box
