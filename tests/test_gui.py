@@ -1,0 +1,299 @@
+"""The live window, offscreen: widgets hold exactly the engine's numbers, selection, seeking,
+clean shutdown, and bad sources that leave the app usable.
+
+The model is random (mechanics only); faces are real (the bundled demo video and fixture videos).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt  # noqa: E402
+
+from fer_live import cli  # noqa: E402
+from fer_live.engine import Engine  # noqa: E402
+from fer_live.errors import SourceError  # noqa: E402
+from fer_live.gui import settings as gui_settings  # noqa: E402
+from fer_live.gui.settings import GuiSettings  # noqa: E402
+from fer_live.gui.window import MainWindow  # noqa: E402
+from fer_live.pipeline import Pipeline, PipelineSettings  # noqa: E402
+from fer_live.sources import DEMO_VIDEO, Frame, Source, VideoFileSource  # noqa: E402
+
+# Raw predictions (no smoothing) and no looping keep the expected values easy to recompute.
+TEST_SETTINGS = GuiSettings(smoothing=0.0, loop_video=False, device="cpu")
+
+
+@pytest.fixture
+def gui_store(tmp_path):
+    """Settings in a temp INI file: tests never touch the user's remembered settings."""
+    return gui_settings.open_store(tmp_path / "gui.ini")
+
+
+@pytest.fixture
+def make_window(qtbot, random_weights, gui_store):
+    def make(settings: GuiSettings = TEST_SETTINGS) -> MainWindow:
+        window = MainWindow(Engine(random_weights, "cpu", threads=1), settings, gui_store)
+        qtbot.addWidget(window)  # closed (threads stopped) at teardown
+        window.show()
+        return window
+
+    return make
+
+
+def play_until(qtbot, window: MainWindow, count: int) -> list:
+    """Results shown while playing until `count` more have been displayed (then paused, settled)."""
+    shown = []
+    window.result_displayed.connect(shown.append)
+    qtbot.waitUntil(lambda: len(shown) >= count, timeout=30_000)
+    window.set_playing(False)
+    qtbot.wait(300)  # a frame already in inference lands; nothing follows it
+    return shown
+
+
+def decoded_frame(path, index: int) -> np.ndarray:
+    with VideoFileSource(path) as source:
+        return next(frame.image for frame in source if frame.index == index)
+
+
+def test_widgets_hold_the_engine_results_for_the_shown_frames(make_window, qtbot, random_weights):
+    window = make_window()
+    assert window.open_source_spec("demo")
+    shown = play_until(qtbot, window, 12)
+    last = window.last_displayed
+    assert last is shown[-1]
+    result = last.result
+    assert len(result.faces) == 2  # the demo shows two faces throughout
+
+    # The frame on screen is the file's frame with that index, and the engine's result for it
+    # is what a fresh pipeline computes from it (raw predictions: no smoothing history).
+    frame = last.captured.frame
+    np.testing.assert_array_equal(frame.image, decoded_frame(DEMO_VIDEO, frame.index))
+    with Pipeline(PipelineSettings(smoothing=0.0, device="cpu"), weights=random_weights) as fresh:
+        again = fresh.process(frame.index, frame.time_s, frame.image)
+    assert len(again.faces) == 2
+    for face in result.faces:
+        twin = min(again.faces, key=lambda f: np.abs(np.subtract(f.box, face.box)).sum())
+        np.testing.assert_allclose(twin.box, face.box)
+        np.testing.assert_allclose(twin.probs, face.probs, atol=1e-5)
+        np.testing.assert_allclose([twin.valence, twin.arousal], [face.valence, face.arousal], atol=1e-5)
+
+    # Largest face by default; every widget holds exactly the numbers of the shown result.
+    selected = result.largest_face()
+    assert window.shown_face(result) is selected
+    np.testing.assert_array_equal(window.bars.values(), selected.probs.astype(float))
+    assert window.circumplex.points() == {f.face_id: (f.valence, f.arousal) for f in result.faces}
+    assert window.circumplex.selected_id == selected.face_id
+    history = [
+        (p.result.time_s, f.valence, f.arousal)
+        for p in shown
+        if p.captured.generation == last.captured.generation and (f := p.result.face(selected.face_id))
+    ]
+    times, valence, arousal = window.timeline.series()
+    np.testing.assert_array_equal(np.column_stack([times, valence, arousal]), np.array(history))
+    assert window.toolbar.slider.value() == frame.index
+
+
+def test_clicking_a_face_switches_the_side_widgets(make_window, qtbot):
+    window = make_window()
+    assert window.open_source_spec("demo")
+    play_until(qtbot, window, 8)
+    result = window.last_displayed.result
+    largest = result.largest_face()
+    other = next(f for f in result.faces if f.face_id != largest.face_id)
+
+    x, y, w, h = other.box
+    qtbot.mouseClick(
+        window.video_view, Qt.MouseButton.LeftButton, pos=window.video_view.widget_point(x + w / 2, y + h / 2).toPoint()
+    )
+    assert window.selected_face_id == other.face_id
+    np.testing.assert_array_equal(window.bars.values(), other.probs.astype(float))
+    assert window.circumplex.selected_id == other.face_id
+    times, valence, arousal = window.timeline.series()
+    assert (times[-1], valence[-1], arousal[-1]) == (result.time_s, other.valence, other.arousal)
+
+    # The selection sticks while playing on.
+    window.set_playing(True)
+    play_until(qtbot, window, 5)
+    following = window.last_displayed.result.face(other.face_id)
+    assert following is not None
+    np.testing.assert_array_equal(window.bars.values(), following.probs.astype(float))
+
+    # Clicking beside every face goes back to following the largest one.
+    qtbot.mouseClick(window.video_view, Qt.MouseButton.LeftButton, pos=window.video_view.widget_point(2, 2).toPoint())
+    assert window.selected_face_id is None
+    assert window.circumplex.selected_id == window.last_displayed.result.largest_face().face_id
+
+
+def test_seeking_moves_the_position_and_starts_fresh_tracks(make_window, qtbot):
+    window = make_window()
+    assert window.open_source_spec("demo")
+    before = play_until(qtbot, window, 6)
+    old_ids = {f.face_id for p in before for f in p.result.faces}
+    position = window.last_displayed.captured.frame.index
+
+    window.seek_by_seconds(5.0)  # what the → key does
+    window.set_playing(True)
+    after = play_until(qtbot, window, 6)
+    index = window.last_displayed.captured.frame.index
+    assert position + 150 <= after[0].captured.frame.index <= index < position + 150 + 60
+    assert window.toolbar.slider.value() == index
+    new_ids = {f.face_id for p in after for f in p.result.faces}
+    assert new_ids and min(new_ids) > max(old_ids)  # tracks were reset, IDs are never reused
+    times, _, _ = window.timeline.series()
+    assert times.min() >= after[0].result.time_s  # history before the seek is gone
+    assert set(window.circumplex.points()) <= new_ids
+
+    window.seek_to_frame(30)  # the slider's path, while paused: one frame is shown at the new place
+    qtbot.waitUntil(lambda: window.last_displayed.captured.frame.index == 30, timeout=10_000)
+
+
+def test_keyboard_shortcuts_play_pause_and_seek(make_window, qtbot):
+    window = make_window()
+    assert window.open_source_spec("demo")
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.last_displayed is not None, timeout=20_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not window.playing
+    position = window.last_displayed.captured.frame.index
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.last_displayed.captured.frame.index >= position + 150, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.playing
+
+
+def test_closing_during_playback_releases_everything_quickly(make_window, qtbot):
+    window = make_window()
+    assert window.open_source_spec("demo")
+    qtbot.waitUntil(lambda: window.stats.displayed >= 3, timeout=20_000)
+    capture, inference = window.capture, window.inference
+    assert window.playing
+    start = time.monotonic()
+    window.close()
+    assert time.monotonic() - start < 2.0
+    assert capture.isFinished() and inference.isFinished()
+    assert inference.pipeline.detector._detector is None  # the MediaPipe graph was closed
+    assert not capture.source._capture.isOpened()  # the video file was released
+
+
+def test_a_corrupt_file_shows_a_message_and_another_source_can_be_chosen(make_window, qtbot, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(np.random.default_rng(0).integers(0, 256, 20_000, dtype=np.uint8).tobytes())
+    window = make_window()
+    assert not window.open_source_spec(str(broken))
+    assert "corrupt" in window.video_view.message and str(broken) in window.video_view.message
+    assert "corrupt" in window.statusBar().currentMessage()
+    assert not window.open_source_spec(str(tmp_path / "missing.mp4"))
+    assert "not found" in window.video_view.message
+
+    assert window.open_source_spec("demo")
+    assert window.video_view.message == ""
+    qtbot.waitUntil(lambda: window.stats.displayed >= 3, timeout=20_000)
+
+
+class VanishingCamera(Source):
+    """A live source that delivers a few frames and then fails, as an unplugged webcam does."""
+
+    is_live = True
+    description = "camera 7"
+
+    def __init__(self, images: list[np.ndarray]):
+        self.images = images
+        self.closed = False
+
+    def __iter__(self):
+        for index, image in enumerate(self.images):
+            time.sleep(1 / 30)
+            yield Frame(index, index / 30, image)
+        raise SourceError("camera 7 stopped delivering frames (disconnected?)")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_camera_that_disappears_shows_a_message_and_the_app_keeps_running(make_window, qtbot, one_face_video):
+    path, _ = one_face_video
+    with VideoFileSource(path) as source:
+        images = [frame.image for frame, _ in zip(source, range(15), strict=False)]
+    window = make_window()
+    camera = VanishingCamera(images)
+    window.play_source(camera, "camera 7")
+    qtbot.waitUntil(lambda: "disconnected" in window.video_view.message, timeout=20_000)
+    assert camera.closed
+    assert window.stats.displayed >= 1
+    assert not window.playing
+
+    assert window.open_source_spec(str(path))
+    qtbot.waitUntil(lambda: window.stats.displayed >= 5, timeout=20_000)
+    assert window.video_view.message == ""
+
+
+def test_without_a_camera_the_demo_plays_and_the_status_bar_says_so(make_window, qtbot, monkeypatch):
+    import fer_live.gui.window as window_module
+
+    real_open = window_module.open_source
+
+    def no_cameras(spec):
+        if str(spec).isdigit():
+            raise SourceError(f"camera {spec} could not be opened (is it connected and free?)")
+        return real_open(spec)
+
+    monkeypatch.setattr(window_module, "open_source", no_cameras)
+    window = make_window()
+    window.open_default_source()
+    assert window.source_spec == "demo"
+    assert "demo" in window.statusBar().currentMessage()
+    assert window.video_view.message == ""
+    qtbot.waitUntil(lambda: window.stats.displayed >= 2, timeout=20_000)
+
+
+def test_settings_apply_to_the_pipeline_and_are_remembered(make_window, qtbot, gui_store):
+    window = make_window()
+    assert window.open_source_spec("demo")
+    changed = GuiSettings(
+        device="cpu",
+        detector_range="short",
+        min_confidence=0.6,
+        smoothing=0.3,
+        show_va=False,
+        loop_video=True,
+        trail_seconds=2.0,
+        timeline_seconds=10.0,
+    )
+    window.apply_settings(changed)
+    qtbot.waitUntil(lambda: window.inference.pipeline.settings.detector_range == "short", timeout=20_000)
+    applied = window.inference.pipeline.settings
+    assert (applied.min_confidence, applied.smoothing) == (0.6, 0.3)
+    assert not window.video_view.show_va and window.timeline.window_seconds == 10.0
+    assert window.capture.loop
+    assert gui_settings.load(gui_store) == changed
+
+
+def test_settings_fall_back_to_defaults_when_the_stored_ones_are_unusable(gui_store):
+    gui_store.setValue("settings/detector_range", "telescope")
+    gui_store.setValue("settings/smoothing", "lots")
+    assert gui_settings.load(gui_store) == GuiSettings()
+
+
+def test_cli_refuses_missing_or_corrupt_weights_with_one_line(tmp_path, capsys, qapp):
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"not a weights file")
+    for weights, words in ((tmp_path / "missing.pt", "not found"), (corrupt, "corrupt")):
+        code = cli.main(
+            ["gui", "--source", "demo", "--weights", str(weights), "--settings-file", str(tmp_path / "gui.ini")]
+        )
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2
+        assert len(err) == 1 and err[0].startswith("fer-live: error:") and words in err[0]
+
+
+def test_cli_without_a_display_says_so(tmp_path, capsys, monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert cli.main(["gui", "--source", "demo", "--settings-file", str(tmp_path / "gui.ini")]) == 2
+    assert "no display" in capsys.readouterr().err
