@@ -30,7 +30,7 @@ from fer_live.labels import EXPRESSIONS
 from fer_live.results import FaceResult, FrameResult
 from fer_live.sessions.files import parse_marker_labels
 from fer_live.sessions.reader import Session
-from fer_live.sessions.recorder import Recorder, SessionMetadata
+from fer_live.sessions.recorder import Recorder, SessionMetadata, new_session_dir
 from fer_live.sessions.summary import marker_intervals
 from fer_live.sources import Frame
 from tests.videos import DEFAULT_FACES, make_face_video
@@ -206,6 +206,10 @@ def test_record_api_markers_and_reader_mapping(tmp_path):
     assert session.result_at(25) is None
     assert [m.text for m in session.markers] == ["event 1: go", "free text"]
     assert session.video_frame_at(1.25) == 12
+    assert session.face_ids() == [0, 1]  # face 0 is in 16 frames, face 1 in 8
+    times, valence, arousal = session.track(1)
+    assert np.array_equal(np.isnan(valence), [index % 3 != 2 for index in range(25)])
+    assert np.nanmax(np.abs(valence - 0.1)) < 1e-4 and times[12] == pytest.approx(1.2)
 
     video = session.open_video()
     levels = [(frame.index, int(round(frame.image.mean()))) for frame in video]
@@ -394,6 +398,14 @@ def test_record_never_overwrites_and_report_needs_a_session(tmp_path):
     assert code == 2 and "is not empty" in stderr and (tmp_path / "keep.txt").read_text() == "data"
     code, stderr = run_cli("report", str(tmp_path))
     assert code == 2 and stderr == f"fer-live: error: not a session folder (no session.json): {tmp_path}\n"
+
+
+def test_new_session_dir_names(tmp_path):
+    first = new_session_dir(tmp_path, "P 07/a")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_P-07-a", first.name) and not first.exists()
+    first.mkdir()
+    second = new_session_dir(tmp_path, "P 07/a")  # same second: a suffix keeps it new
+    assert second != first and not second.exists()
 
 
 def test_marker_labels_and_intervals():

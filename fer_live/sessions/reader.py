@@ -22,6 +22,7 @@ from fer_live.sessions.files import (
     read_csv_rows,
     read_json,
 )
+from fer_live.sessions.summary import face_ids, face_track
 from fer_live.sources import Frame, Source
 
 
@@ -126,6 +127,15 @@ class Session:
             raise SourceError(f"video frame {video_frame} is outside the recording (0–{self.video_frame_count - 1})")
         segment = self.segments[bisect.bisect_right(self._segment_starts, video_frame) - 1]
         return segment.path, video_frame - segment.first_frame
+
+    def face_ids(self) -> list[int]:
+        """Face IDs in the session, most frequent first."""
+        return face_ids(self.results)
+
+    def track(self, face_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(session times, valence, arousal) of a face for a timeline; NaN where the face is absent."""
+        valence, arousal = face_track(self.results, face_id)
+        return self.times, valence, arousal
 
     def open_video(self) -> SessionVideo:
         return SessionVideo(self)

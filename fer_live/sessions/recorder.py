@@ -10,8 +10,10 @@ Thread-safe: a GUI may call `add_marker` from its UI thread while a worker threa
 from __future__ import annotations
 
 import csv
+import re
 import threading
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +66,18 @@ def check_session_dir(path: str | Path) -> Path:
         raise FerLiveError(f"session folder is a file: {path}")
     if path.is_dir() and any(path.iterdir()):
         raise FerLiveError(f"session folder is not empty: {path} (choose a new folder; sessions are never overwritten)")
+    return path
+
+
+def new_session_dir(parent: str | Path, participant: str = "") -> Path:
+    """A fresh folder name under `parent` for a session starting now, e.g. 2025-03-01_14-02-03_P07."""
+    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    tag = re.sub(r"[^A-Za-z0-9_-]+", "-", participant).strip("-")
+    base = Path(parent) / (f"{stamp}_{tag}" if tag else stamp)
+    path, count = base, 1
+    while path.exists():
+        count += 1
+        path = base.with_name(f"{base.name}_{count}")
     return path
 
 
