@@ -1,0 +1,107 @@
+"""Benchmark the live window: play a video paced like a camera through the real window and threads,
+then print JSON with displayed fps, capture-to-display latency, dropped frames and memory.
+
+    python -m fer_live.gui.bench --source VIDEO --seconds 20 [--weights W | --random-weights]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fer_live.errors import FerLiveError
+from fer_live.gui import harness
+
+
+def rss_mb() -> float | None:
+    """Current resident memory (Linux /proc), None elsewhere."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * resource.getpagesize() / 2**20
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure(args: argparse.Namespace, scratch: Path) -> dict:
+    from fer_live.gui.app import make_application
+
+    make_application()
+    engine, weights = harness.load_engine(args, scratch)
+    window = harness.open_window(engine, args.source, scratch)
+    try:
+        harness.run_for(args.warmup)  # imports, first detector call, symbol caches
+        capture, stats = window.capture, window.stats
+        stats.reset()
+        captured_before, start, rss_start = capture.frames_read, time.monotonic(), rss_mb()
+        harness.run_for(args.seconds)
+        elapsed = time.monotonic() - start
+        captured = capture.frames_read - captured_before
+        displayed, latencies = stats.displayed, [1000 * s for s in stats.latencies]
+        rss_end = rss_mb()
+    finally:
+        window.close()
+    if not latencies:
+        raise FerLiveError(f"no frame was displayed in {args.seconds} s ({window.video_view.message or 'no error'})")
+    return {
+        "source": args.source,
+        "source_fps": round(capture.source.fps, 2),
+        "frame_size": list(capture.source.size),
+        "seconds": round(elapsed, 2),
+        "captured_frames": captured,
+        "displayed_frames": displayed,
+        "dropped_frames": max(0, captured - displayed),
+        "displayed_fps": round(displayed / elapsed, 2),
+        "latency_ms": {
+            "median": round(statistics.median(latencies), 1),
+            "p95": round(percentile(latencies, 0.95), 1),
+            "max": round(max(latencies), 1),
+        },
+        "rss_mb": {"start": _round(rss_start), "end": _round(rss_end)},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "device": engine.device_name,
+        "weights": weights,
+        "qt_platform": _platform(),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _platform() -> str:
+    from PySide6.QtGui import QGuiApplication
+
+    return QGuiApplication.platformName()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fer_live.gui.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--source", default="demo", help="video file (or 'demo', or a camera index)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured playing time")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds played before measuring")
+    harness.add_model_arguments(parser)
+    args = parser.parse_args(argv)
+    harness.ensure_platform()
+    try:
+        with tempfile.TemporaryDirectory(prefix="fer_live_bench_") as scratch:
+            report = measure(args, Path(scratch))
+    except FerLiveError as exc:
+        print(f"fer-live: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
