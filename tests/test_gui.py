@@ -297,3 +297,32 @@ def test_cli_without_a_display_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("sys.platform", "linux")
     assert cli.main(["gui", "--source", "demo", "--settings-file", str(tmp_path / "gui.ini")]) == 2
     assert "no display" in capsys.readouterr().err
+
+
+def test_benchmark_reports_rates_and_latency(one_face_video, random_weights, capsys, qapp):
+    import json
+
+    from fer_live.gui import bench
+
+    path, _ = one_face_video
+    args = ["--source", str(path), "--seconds", "2", "--warmup", "0.5", "--weights", str(random_weights)]
+    assert bench.main([*args, "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frame_size"] == [640, 480] and report["source_fps"] == 30.0
+    assert 40 <= report["captured_frames"] <= 70  # paced like a camera: ~30 per second
+    assert 0 < report["displayed_frames"] <= report["captured_frames"]
+    assert report["dropped_frames"] == report["captured_frames"] - report["displayed_frames"]
+    assert 0 < report["latency_ms"]["median"] <= report["latency_ms"]["p95"] <= report["latency_ms"]["max"]
+    assert report["peak_rss_mb"] > 0
+
+
+def test_screenshot_tool_writes_a_png_of_the_window(tmp_path, random_weights, qapp):
+    from PySide6.QtGui import QImage
+
+    from fer_live.gui import screenshot
+
+    out = tmp_path / "shot.png"
+    args = ["--out", str(out), "--seconds", "1.5", "--size", "960x600", "--weights", str(random_weights)]
+    assert screenshot.main(args) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (960, 600)

@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self._status_timer = QTimer(self)
-        self._status_timer.setInterval(500)
+        self._status_timer.setInterval(1000)
         self._status_timer.timeout.connect(self._update_status)
         self._status_timer.start()
         self.inference.start()

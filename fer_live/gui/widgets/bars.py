@@ -18,7 +18,7 @@ class EmotionBars(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
-        self.setXRange(0, 1, padding=0.02)
+        self.setXRange(0, 1.04, padding=0)
         self.setYRange(-0.6, NUM_CLASSES - 0.4, padding=0)
         self.getAxis("left").setTicks([[(float(row), name) for row, name in zip(ROWS, EXPRESSIONS, strict=True)]])
         self.getAxis("bottom").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
