@@ -129,8 +129,10 @@ def check(path: Path) -> None:
         for frame in source:
             counts[min(len(detector.detect(frame.image)), 2)] += 1
     total = sum(counts.values())
-    print(f"frames with 2 faces: {counts[2]}/{total} ({100 * counts[2] / total:.1f} %), "
-          f"1 face: {counts[1]}, none: {counts[0]}")
+    print(
+        f"frames with 2 faces: {counts[2]}/{total} ({100 * counts[2] / total:.1f} %), "
+        f"1 face: {counts[1]}, none: {counts[0]}"
+    )
 
 
 def main() -> None:
