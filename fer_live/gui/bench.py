@@ -18,6 +18,8 @@ from pathlib import Path
 from fer_live.errors import FerLiveError
 from fer_live.gui import harness
 
+RSS_SAMPLES = 10
+
 
 def rss_mb() -> float | None:
     """Current resident memory (Linux /proc), None elsewhere."""
@@ -43,12 +45,13 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict:
         harness.run_for(args.warmup)  # imports, first detector call, symbol caches
         capture, stats = window.capture, window.stats
         stats.reset()
-        captured_before, start, rss_start = capture.frames_read, time.monotonic(), rss_mb()
-        harness.run_for(args.seconds)
+        captured_before, start, rss_samples = capture.frames_read, time.monotonic(), [rss_mb()]
+        for _ in range(RSS_SAMPLES):  # memory over the run: flat, or growing?
+            harness.run_for(args.seconds / RSS_SAMPLES)
+            rss_samples.append(rss_mb())
         elapsed = time.monotonic() - start
         captured = capture.frames_read - captured_before
         displayed, latencies = stats.displayed, [1000 * s for s in stats.latencies]
-        rss_end = rss_mb()
     finally:
         window.close()
     if not latencies:
@@ -67,7 +70,7 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict:
             "p95": round(percentile(latencies, 0.95), 1),
             "max": round(max(latencies), 1),
         },
-        "rss_mb": {"start": _round(rss_start), "end": _round(rss_end)},
+        "rss_mb_over_run": [_round(value) for value in rss_samples],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "device": engine.device_name,
         "weights": weights,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,7 +26,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("fer_live settings")
         self._device = QComboBox()
-        self._device.addItems(DEVICES)
+        self._device.addItems([d for d in DEVICES if d != "cuda" or torch.cuda.is_available()])
         self._device.setCurrentText(settings.device)
         self._detector = QComboBox()
         for name in DETECTOR_RANGES:
