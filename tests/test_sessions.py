@@ -28,7 +28,7 @@ from fer_live import __version__, cli
 from fer_live.errors import FerLiveError
 from fer_live.labels import EXPRESSIONS
 from fer_live.results import FaceResult, FrameResult
-from fer_live.sessions.files import parse_marker_labels
+from fer_live.sessions.files import parse_marker_labels, wall_clock_iso_at
 from fer_live.sessions.reader import Session
 from fer_live.sessions.recorder import Recorder, SessionMetadata, new_session_dir
 from fer_live.sessions.summary import marker_intervals
@@ -222,6 +222,26 @@ def test_record_api_markers_and_reader_mapping(tmp_path):
     video.close()
 
 
+def test_dropped_frames_are_filled_so_the_video_keeps_its_rate(tmp_path):
+    """A live view records only the frames inference kept: the gaps are filled with the previous
+    image (up to 3 s); a longer jump or one back in time (pause, seek) restarts the video clock."""
+    recorder = Recorder(
+        tmp_path / "s", source="camera 0", fps=10, settings={}, device="CPU",
+        weights={"file": "none", "sha256": "", "model_version": "unknown"}, is_live=True,
+    )  # fmt: skip
+    times = [0.0, 0.1, 0.5, 0.6, 10.0, 10.1, 2.0]
+    for index, time_s in enumerate(times):
+        image = np.full((32, 32, 3), 30 * index, np.uint8)
+        recorder.write(Frame(index, time_s, image), FrameResult(index, time_s))
+    recorder.finish()
+    session = Session.load(tmp_path / "s")
+    assert session.video_frames == [0, 1, 5, 6, 7, 8, 9]
+    assert session.info["filled_frames"] == 3 and session.video_frame_count == 10
+    assert [int(round(frame.image.mean() / 30)) for frame in session.open_video()] == [0, 1, 1, 1, 1, 2, 3, 4, 5, 6]
+    assert session.result_at(3) is None and session.latest_result(3).frame == 1
+    assert session.time_at(3) == pytest.approx(0.3) and session.time_at(5) == pytest.approx(0.5)
+
+
 def test_report_numbers_match_a_direct_computation(api_session, tmp_path):
     code, stderr = run_cli("report", str(api_session), "--out", str(tmp_path / "report"), "--csv")
     assert code == 0, stderr
@@ -411,6 +431,8 @@ def test_new_session_dir_names(tmp_path):
 def test_marker_labels_and_intervals():
     assert parse_marker_labels(" 1=start , 3 = rest ")["3"] == "rest"
     assert parse_marker_labels("")["9"] == "event 9"
+    then = datetime.fromisoformat(wall_clock_iso_at(time.monotonic() - 2.0))
+    assert 1.9 < (datetime.now().astimezone() - then).total_seconds() < 2.5
     for bad in ("1=a,1=b", "start", "10=x", "2="):
         with pytest.raises(FerLiveError):
             parse_marker_labels(bad)

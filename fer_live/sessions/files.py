@@ -8,8 +8,9 @@ import hashlib
 import io
 import json
 import os
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fer_live.errors import FerLiveError
@@ -33,6 +34,11 @@ TEXT_MARKER_LABEL = "note"
 def wall_clock_iso(moment: datetime | None = None) -> str:
     """Local time, ISO 8601 with milliseconds and UTC offset, e.g. 2025-03-01T14:02:03.250+01:00."""
     return (moment or datetime.now()).astimezone().isoformat(timespec="milliseconds")
+
+
+def wall_clock_iso_at(monotonic_s: float) -> str:
+    """`wall_clock_iso` of an earlier `time.monotonic()` reading, e.g. when a frame was captured."""
+    return wall_clock_iso(datetime.now() - timedelta(seconds=time.monotonic() - monotonic_s))
 
 
 @dataclass(frozen=True)

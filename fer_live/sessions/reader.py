@@ -44,8 +44,9 @@ class Segment:
 
 
 class Session:
-    """A recorded session. `results[i]` is the FrameResult of video frame `video_frames[i]`;
-    its `time_s` counts from the start of the recording."""
+    """A recorded session. `results[i]` is the FrameResult of video frame `video_frames[i]`
+    (ascending; frames in between repeat the previous image) and its `time_s` counts from the
+    start of the recording."""
 
     def __init__(
         self,
@@ -108,13 +109,24 @@ class Session:
         return np.array(self._times, dtype=np.float64)
 
     def result_at(self, video_frame: int) -> FrameResult | None:
-        """The results recorded with video frame `video_frame` (None if frames.csv has no row for it)."""
+        """The results recorded with video frame `video_frame`; None for a frame that repeats the
+        previous image to fill a gap (see Recorder) or that frames.csv has no row for."""
         index = self._result_index.get(video_frame)
         return None if index is None else self.results[index]
 
+    def latest_result(self, video_frame: int) -> FrameResult | None:
+        """The results on screen at video frame `video_frame`: its own, or those of the last
+        recorded frame before it (for overlays during playback)."""
+        index = bisect.bisect_right(self.video_frames, video_frame) - 1
+        return self.results[index] if index >= 0 else None
+
     def time_at(self, video_frame: int) -> float:
-        result = self.result_at(video_frame)
-        return result.time_s if result is not None else video_frame / self.fps
+        """Session time of a video frame: its row's time, or for gap fillers the last row's time
+        plus a frame period per frame since."""
+        index = bisect.bisect_right(self.video_frames, video_frame) - 1
+        if index < 0:
+            return video_frame / self.fps
+        return self.results[index].time_s + (video_frame - self.video_frames[index]) / self.fps
 
     def video_frame_at(self, time_s: float) -> int:
         """The last recorded frame at or before session time `time_s` (for seeking from a timeline click)."""
@@ -143,7 +155,7 @@ class Session:
 
 class SessionVideo(Source):
     """The recorded video across its segments as one seekable Source; Frame.index is the video frame
-    and Frame.time_s its session time, so `session.result_at(frame.index)` gives its overlays."""
+    and Frame.time_s its session time, so `session.latest_result(frame.index)` gives its overlays."""
 
     def __init__(self, session: Session):
         self.session = session

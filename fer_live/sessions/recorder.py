@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from fer_live.sources import Source
 
 DEFAULT_SEGMENT_SECONDS = 2.0
+MAX_FILLED_GAP_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ class Recorder:
 
     `write(frame, result)` for every frame, `add_marker(...)` at any time, `finish(reason)` once.
     Session times (`time_s` in frames.csv and markers.csv) count from the first recorded frame on
-    the source's clock; `frame` keeps the source's frame index; `video_frame` counts recorded frames.
+    the source's clock; `frame` keeps the source's frame index; `video_frame` is the frame's index
+    in the recorded video. With `fill_gaps`, frames the caller skipped (a live view dropping frames
+    while inference catches up) are filled with the previous image, so the video keeps `fps`.
     """
 
     def __init__(
@@ -139,6 +142,7 @@ class Recorder:
         marker_labels: dict[str, str] | None = None,
         segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
         is_live: bool = False,
+        fill_gaps: bool = True,
     ):
         if not fps > 0:
             raise FerLiveError(f"frame rate must be positive, not {fps}")
@@ -152,7 +156,12 @@ class Recorder:
         self._segment: _SegmentWriter | None = None
         self._first_time_s: float | None = None
         self._last_time_s = 0.0
-        self.frames_recorded = 0
+        self._last_video_frame = 0
+        self._previous_image = None
+        self._clock_anchor = (0.0, 0)  # (session time, video frame) the video clock counts from
+        self.fill_gaps = fill_gaps
+        self.frames_recorded = 0  # frames given to write(), one frames.csv frame each
+        self.video_frames = 0  # frames in the video: the recorded ones plus gap fillers
         self.markers: list[Marker] = []
         self.finished = False
         self.info = {
@@ -176,6 +185,7 @@ class Recorder:
             "segment_seconds": segment_seconds,
             "segments": [],
             "video_frames": 0,
+            "filled_frames": 0,
             "duration_s": 0.0,
         }
         try:
@@ -221,24 +231,47 @@ class Recorder:
                 raise FerLiveError(f"cannot write session in {self.path}: {exc.strerror or exc}") from exc
 
     def _write(self, frame: Frame, result: FrameResult, wall_time: str) -> None:
-        height, width = frame.image.shape[:2]
         if self._first_time_s is None:
             self._first_time_s = frame.time_s
-            self.info["resolution"] = [width, height]
-        # A change of frame size (image folders) starts a new segment at the new size.
-        if self._segment is not None and self._segment.size != (width, height):
+            self.info["resolution"] = [frame.image.shape[1], frame.image.shape[0]]
+        session_time_s = max(0.0, frame.time_s - self._first_time_s)
+        if self.fill_gaps and self._previous_image is not None:
+            self._fill_gap(session_time_s)
+        self._last_video_frame = self._append_video(frame.image)
+        self._previous_image = frame.image
+        self.frames_recorded += 1
+        self._last_time_s = session_time_s
+        session_result = FrameResult(frame.index, session_time_s, result.faces)
+        self._frames.write(session_result, {"wall_time": wall_time, "video_frame": str(self._last_video_frame)})
+
+    def _fill_gap(self, session_time_s: float) -> None:
+        """Repeat the previous image for frames the caller skipped (a live view that drops frames
+        while inference catches up), so the video keeps the source's frame rate and plays at real
+        speed. A jump longer than MAX_FILLED_GAP_S, or back in time, is a pause or a seek: the
+        video clock restarts there instead."""
+        anchor_time_s, anchor_frame = self._clock_anchor
+        missing = anchor_frame + round((session_time_s - anchor_time_s) * self.fps) - self.video_frames
+        if not -1 <= missing <= MAX_FILLED_GAP_S * self.fps:
+            self._clock_anchor = (session_time_s, self.video_frames)
+            return
+        for _ in range(missing):
+            self._append_video(self._previous_image)
+            self.info["filled_frames"] += 1
+
+    def _append_video(self, image) -> int:
+        """Write `image` as the next video frame; returns its index. A full segment is closed here,
+        before the next frame rather than after its own, so every frame in a closed segment
+        already has its frames.csv row."""
+        size = (image.shape[1], image.shape[0])
+        # A full segment, or a change of frame size (image folders), starts a new segment.
+        if self._segment is not None and (self._segment.frames >= self._segment_frames or self._segment.size != size):
             self._close_segment()
         if self._segment is None:
             path = self.path / SEGMENT_NAME.format(len(self.info["segments"]))
-            self._segment = _SegmentWriter(path, self.fps, (width, height), self.frames_recorded)
-        self._segment.write(frame.image)
-        video_frame = self.frames_recorded
-        self.frames_recorded += 1
-        self._last_time_s = max(0.0, frame.time_s - self._first_time_s)
-        session_result = FrameResult(frame.index, self._last_time_s, result.faces)
-        self._frames.write(session_result, {"wall_time": wall_time, "video_frame": str(video_frame)})
-        if self._segment.frames >= self._segment_frames:
-            self._close_segment()
+            self._segment = _SegmentWriter(path, self.fps, size, self.video_frames)
+        self._segment.write(image)
+        self.video_frames += 1
+        return self.video_frames - 1
 
     def add_marker(self, key: str | int = TEXT_MARKER_KEY, note: str = "") -> Marker:
         """Mark an event at the current frame: `key` 1–9 (labelled by the session's marker labels,
@@ -258,7 +291,7 @@ class Recorder:
                 raise FerLiveError("this session has been finished; markers can no longer be added")
             marker = Marker(
                 time_s=self._last_time_s,
-                video_frame=max(0, self.frames_recorded - 1),
+                video_frame=self._last_video_frame,
                 wall_time=wall_clock_iso(),
                 key=key,
                 label=label,
@@ -299,7 +332,7 @@ class Recorder:
             self._save_info()
 
     def _save_info(self) -> None:
-        self.info["video_frames"] = sum(s["frames"] for s in self.info["segments"])
+        self.info["video_frames"] = sum(segment["frames"] for segment in self.info["segments"])
         self.info["duration_s"] = round(self._last_time_s, 3)
         self.info["saved_at"] = wall_clock_iso()
         write_json_atomic(self.path / SESSION_JSON, self.info)
