@@ -186,10 +186,14 @@ def _start_marker_reader() -> list[str]:
     """Lines typed on stdin, appended by a background thread; the recording loop takes them.
     Reads the file descriptor directly so the thread never holds Python's stdin lock at exit."""
     lines: list[str] = []
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return lines
 
     def read() -> None:
         pending = b""
-        while chunk := _read_stdin():
+        while chunk := _read(fd):
             pending += chunk
             *complete, pending = pending.split(b"\n")
             lines.extend(line.decode("utf-8", "replace").strip() for line in complete)
@@ -200,10 +204,10 @@ def _start_marker_reader() -> list[str]:
     return lines
 
 
-def _read_stdin() -> bytes:
+def _read(fd: int) -> bytes:
     try:
-        return os.read(sys.stdin.fileno(), 4096)
-    except (OSError, ValueError):
+        return os.read(fd, 4096)
+    except OSError:
         return b""
 
 
