@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from fer_live.model.config import ModelConfig
@@ -52,21 +52,64 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
 
-def _build(cls, values: dict):
-    known = {f.name for f in fields(cls)}
-    unknown = set(values) - known
+# Settings with a fixed set of values, checked when the config is read rather than hours into a run.
+CHOICES = {
+    "schedule": ("cosine", "onecycle"),
+    "class_weighting": ("none", "inverse", "effective"),
+    "task_weighting": ("sum", "uncertainty"),
+    "detector_range": ("full", "short"),
+    "format": ("folder", "affectnet_csv", "affectnet_npy"),
+}
+POSITIVE = {"epochs", "batch_size", "threads", "repeat", "input_size"}
+
+
+def _matches(value, default) -> bool:
+    """Whether a TOML value has the type of a field's default (ints pass for floats, not for bools)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, tuple):
+        return isinstance(value, (list, tuple)) and all(_matches(v, default[0]) for v in value)
+    if default is None or default is MISSING:  # optional names and paths
+        return isinstance(value, str)
+    return isinstance(value, type(default))
+
+
+def _check(cls, values: dict) -> None:
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(values) - set(known)
     if unknown:
         raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+    for name, value in values.items():
+        spec = known[name]
+        default = spec.default_factory() if spec.default_factory is not MISSING else spec.default
+        if not _matches(value, default):
+            raise ValueError(f"{cls.__name__}.{name} has the wrong type: {value!r}")
+        if name in CHOICES and value not in CHOICES[name]:
+            raise ValueError(f"{name} must be one of {', '.join(CHOICES[name])}, not {value!r}")
+        if name in POSITIVE and value < 1:
+            raise ValueError(f"{name} must be at least 1, not {value!r}")
+
+
+def _build(cls, values: dict):
+    _check(cls, values)
     return cls(**values)
 
 
 def load_config(path: str | Path) -> TrainConfig:
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"training config not found: {path}")
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
-    model = ModelConfig.from_dict(raw.pop("model", {}))
+    model_values = raw.pop("model", {})
+    _check(ModelConfig, model_values)
+    model = ModelConfig.from_dict(model_values)
     augment = _build(AugmentConfig, raw.pop("augment", {}))
     data = tuple(_build(DataSpec, d) for d in raw.pop("data", []))
     if not data:
         raise ValueError(f"{path}: a training config needs at least one [[data]] folder")
-    return _build(TrainConfig, {**raw.pop("train", {}), **raw, "model": model, "augment": augment, "data": data})
+    values = {**raw.pop("train", {}), **raw}
+    _check(TrainConfig, values)
+    return TrainConfig(**values, model=model, augment=augment, data=data)

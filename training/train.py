@@ -1,6 +1,6 @@
 """Train the SE-ResNet multi-task model from a TOML config; resumable, seeded, one command.
 
-    python -m training.train --config training/configs/bundled.toml [--resume] [--epochs N]
+python -m training.train --config training/configs/bundled.toml [--resume] [--epochs N]
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import csv
 import hashlib
 import json
 import math
+import pickle
 import platform
 import shlex
 import sys
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from fer_live.errors import FerLiveError
 from fer_live.labels import NUM_CLASSES
 from fer_live.model import SEResNet, save_weights
 from fer_live.preprocess import to_model_input
@@ -30,9 +32,18 @@ from training.datasets import load_spec
 from training.losses import TaskWeighting, class_weights, soft_cross_entropy, va_loss, weighted_ccc
 from training.predict import predict_arrays
 
+PROG = "python -m training.train"
 HISTORY_FIELDS = (
-    "epoch", "lr", "loss", "expression_loss", "va_loss", "val_accuracy",
-    "val_ccc_valence", "val_ccc_arousal", "val_score", "seconds",
+    "epoch",
+    "lr",
+    "loss",
+    "expression_loss",
+    "va_loss",
+    "val_accuracy",
+    "val_ccc_valence",
+    "val_ccc_arousal",
+    "val_score",
+    "seconds",
 )
 
 
@@ -104,8 +115,9 @@ def validate(model: SEResNet, val: FaceSet, device: torch.device) -> dict:
         metrics["val_accuracy"] = float((probs[labelled].argmax(1) == val.label[labelled]).mean())
     measured = val.has_va & (val.va_weight >= 1.0)
     if measured.sum() > 2:
-        ccc = weighted_ccc(torch.from_numpy(va[measured]), torch.from_numpy(val.va[measured]),
-                           torch.ones(int(measured.sum()))).numpy()
+        ccc = weighted_ccc(
+            torch.from_numpy(va[measured]), torch.from_numpy(val.va[measured]), torch.ones(int(measured.sum()))
+        ).numpy()
         metrics["val_ccc_valence"], metrics["val_ccc_arousal"] = float(ccc[0]), float(ccc[1])
     parts = [metrics.get("val_accuracy")]
     if "val_ccc_valence" in metrics:
@@ -127,8 +139,10 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
     labelled = ~np.isnan(train_set.targets).any(axis=1)
     soft_counts = (train_set.targets[labelled] * repeats[labelled, None]).sum(axis=0)
     cls_weight = torch.from_numpy(class_weights(soft_counts, cfg.class_weighting, cfg.beta)).to(device)
-    print(f"train rows {len(train_set)} (per epoch {int(repeats.sum())}), val rows {len(val_set)}, "
-          f"plurality counts {counts.tolist()}, class weights {np.round(cls_weight.cpu().numpy(), 2).tolist()}")
+    print(
+        f"train rows {len(train_set)} (per epoch {int(repeats.sum())}), val rows {len(val_set)}, "
+        f"plurality counts {counts.tolist()}, class weights {np.round(cls_weight.cpu().numpy(), 2).tolist()}"
+    )
 
     from dataclasses import replace
 
@@ -152,13 +166,18 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
     state = {"epoch": 0, "best_score": -math.inf, "best_epoch": 0, "wall_seconds": 0.0}
     last = out / "last.pt"
     if resume and last.is_file():
-        checkpoint = torch.load(last, map_location=device, weights_only=True)
-        model.load_state_dict(checkpoint["model"])
-        weighting.load_state_dict(checkpoint["weighting"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        scheduler.load_state_dict(checkpoint["scheduler"])
-        scaler.load_state_dict(checkpoint["scaler"])
-        torch.set_rng_state(checkpoint["torch_rng"])
+        try:
+            checkpoint = torch.load(last, map_location=device, weights_only=True)
+            model.load_state_dict(checkpoint["model"])
+            weighting.load_state_dict(checkpoint["weighting"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            scheduler.load_state_dict(checkpoint["scheduler"])
+            scaler.load_state_dict(checkpoint["scaler"])
+            torch.set_rng_state(checkpoint["torch_rng"])
+        except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+            raise ValueError(
+                f"cannot resume from {last}: corrupt, or written with another config ({exc.__class__.__name__})"
+            ) from exc
         state = checkpoint["state"]
         print(f"resumed from {last} after epoch {state['epoch']}")
     elif not resume:
@@ -237,8 +256,10 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
         _plot_history(out / "history.csv", out / "curves.png")
 
     best = out / "best.pt"
-    print(f"best epoch {state['best_epoch']} (val score {state['best_score']:.4f}), "
-          f"training time {state['wall_seconds'] / 60:.1f} min")
+    print(
+        f"best epoch {state['best_epoch']} (val score {state['best_score']:.4f}), "
+        f"training time {state['wall_seconds'] / 60:.1f} min"
+    )
     if cfg.export:
         Path(cfg.export).parent.mkdir(parents=True, exist_ok=True)
         Path(cfg.export).write_bytes(best.read_bytes())
@@ -286,7 +307,7 @@ def _plot_history(history: Path, png: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="TOML file, e.g. training/configs/bundled.toml")
     parser.add_argument("--resume", action="store_true", help="continue from OUT_DIR/last.pt")
     parser.add_argument("--epochs", type=int, help="override the config's epoch count")
@@ -294,8 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config)
+    except FileNotFoundError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
     except (OSError, ValueError, TypeError) as exc:
-        print(f"error: cannot read training config {args.config}: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: cannot read training config {args.config}: {exc}", file=sys.stderr)
         return 2
     from dataclasses import replace
 
@@ -304,8 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m training.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     try:
         train(cfg, args.resume, command)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (FerLiveError, OSError, ValueError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: resume with --resume", file=sys.stderr)
