@@ -130,3 +130,12 @@ def test_bad_affectnet_folders_raise_clear_errors(affectnet_npy, tmp_path):
     finally:
         (affectnet_npy / "val_set" / "images" / "9.jpg").unlink()
     assert not math.isnan(load_affectnet_npy(affectnet_npy, CONFIG, "val").va[0, 0])
+
+
+def test_evaluate_reads_affectnet_layouts(affectnet_npy, affectnet_csv, random_weights):
+    from training.evaluate import evaluate
+
+    result = evaluate(random_weights, affectnet_npy, "val")
+    assert result.report["n"] == 2 and result.n_va == 2 and "valence" in result.report
+    result = evaluate(random_weights, affectnet_csv[0], "train")
+    assert result.report["n"] == 3 and result.n_va == 2  # the contempt row has no V/A
