@@ -49,6 +49,8 @@ def evaluate(
     detector_range: str = "full",
     fmt: str | None = None,
 ) -> Evaluation:
+    """Scores of `weights` on one split of the data folder `data` (format guessed unless `fmt`)."""
+    # Imported here so that --help and argument errors answer at once.
     import torch
 
     from fer_live.model import load_weights
