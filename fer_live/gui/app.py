@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from fer_live.engine import Engine
     from fer_live.errors import FerLiveError
     from fer_live.gui import settings as gui_settings
-    from fer_live.gui.window import MainWindow, source_display_name
+    from fer_live.gui.window import MainWindow, dispose, source_display_name
     from fer_live.sources import open_source
 
     app = make_application()
@@ -131,11 +131,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         window.open_default_source()
     # Ctrl+C in the terminal closes the window cleanly; the timer lets Python run its signal handler.
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close())
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(200)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        wake.stop()
+        signal.signal(signal.SIGINT, previous_handler)
+        dispose(window)
 
 
 def show_startup_error(app, message: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fer_live.errors import FerLiveError
 from fer_live.gui import harness
+from fer_live.gui.window import dispose
 
 RSS_SAMPLES = 10
 
@@ -52,10 +53,11 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict:
         elapsed = time.monotonic() - start
         captured = capture.frames_read - captured_before
         displayed, latencies = stats.displayed, [1000 * s for s in stats.latencies]
+        message = window.video_view.message
     finally:
-        window.close()
+        dispose(window)
     if not latencies:
-        raise FerLiveError(f"no frame was displayed in {args.seconds} s ({window.video_view.message or 'no error'})")
+        raise FerLiveError(f"no frame was displayed in {args.seconds} s ({message or 'no error'})")
     return {
         "source": args.source,
         "source_fps": round(capture.source.fps, 2),

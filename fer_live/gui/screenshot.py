@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fer_live.errors import FerLiveError
 from fer_live.gui import harness
+from fer_live.gui.window import dispose
 
 # Set in the re-run under xvfb-run, so a failing X server cannot cause an endless re-exec.
 UNDER_XVFB = "FER_LIVE_SCREENSHOT_UNDER_XVFB"
@@ -62,7 +63,7 @@ def take(args: argparse.Namespace, scratch: Path) -> tuple[int, int, int]:
         else:
             pixmap = window.grab()
     finally:
-        window.close()
+        dispose(window)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if not pixmap.save(str(args.out), "PNG", 0):  # 0: smallest file
         raise FerLiveError(f"cannot write {args.out}")

@@ -7,10 +7,11 @@ pair, so a review mode can feed it results read from a CSV instead of live infer
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self._frames = LatestSlot()
         self._results = LatestSlot()
         self._shut_down = False
+        self._stuck_threads: list[CaptureThread] = []
         self._device_name = engine.device_name
 
         self.inference = InferenceThread(
@@ -184,8 +186,8 @@ class MainWindow(QMainWindow):
         self.video_view.set_message("")
         self.statusBar().clearMessage()
         capture = CaptureThread(source, self._frames, paced=self.paced, loop=self.settings.loop_video)
-        capture.failed.connect(lambda message: self._on_capture_failed(capture, message))
-        capture.reached_end.connect(lambda: self._on_reached_end(capture))
+        capture.failed.connect(self._on_capture_failed)
+        capture.reached_end.connect(self._on_reached_end)
         self.capture = capture
         self._accept_from = capture.generation
         self._reset_widgets()
@@ -203,16 +205,18 @@ class MainWindow(QMainWindow):
         if self.capture is None:
             return
         self.capture.stop()
-        self.capture.wait(THREAD_STOP_TIMEOUT_MS)
+        if not self.capture.wait(THREAD_STOP_TIMEOUT_MS):
+            # Still blocked in a device read: keep a reference, a QThread destroyed while running aborts.
+            self._stuck_threads.append(self.capture)
         self._frames.clear()
 
-    def _on_capture_failed(self, capture: CaptureThread, message: str) -> None:
-        if capture is self.capture:
+    def _on_capture_failed(self, message: str) -> None:
+        if self.sender() is self.capture:  # not a late signal from a source already replaced
             self.toolbar.set_playing(False)
             self.show_error(f"{message}. Choose another source in the Source menu.")
 
-    def _on_reached_end(self, capture: CaptureThread) -> None:
-        if capture is self.capture:
+    def _on_reached_end(self) -> None:
+        if self.sender() is self.capture:
             self.toolbar.set_playing(False)
             self.statusBar().showMessage("End of video: press Space to play it again.")
 
@@ -359,6 +363,15 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def dispose(window: MainWindow) -> None:
+    """Close and delete the window now, while the interpreter is whole: Qt objects left for the
+    interpreter's final garbage collection can crash it on the way out."""
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 def source_display_name(spec: str) -> str:
