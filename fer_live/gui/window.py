@@ -1,7 +1,7 @@
 """The live window: video with overlays, emotion bars, circumplex, timeline, status bar and controls.
 
 The window only draws. A CaptureThread reads the source and an InferenceThread runs the Pipeline;
-their newest result reaches `display` through a signal. `display_frame` draws any (frame, result)
+the newest result reaches the GUI thread through a signal. `display_frame` draws any (frame, result)
 pair, so a review mode can feed it results read from a CSV instead of live inference.
 """
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBox
 
 from fer_live.engine import Engine
 from fer_live.errors import SourceError
+from fer_live.gui import none_guard
 from fer_live.gui import settings as gui_settings
 from fer_live.gui.cameras import available_cameras
 from fer_live.gui.settings import GuiSettings
@@ -42,8 +43,9 @@ class MainWindow(QMainWindow):
     result_displayed = Signal(object)  # the ProcessedFrame every widget now shows
 
     def __init__(self, engine: Engine, settings: GuiSettings, store: QSettings, paced: bool = True):
-        """`paced=False` plays files as fast as they decode (tests); a camera is always real time."""
+        """`paced=False` plays files as fast as they decode; a camera is always real time."""
         super().__init__()
+        none_guard.install(self)
         self.setWindowTitle("fer_live")
         self.settings = settings
         self.store = store
