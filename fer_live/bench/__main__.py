@@ -1,0 +1,3 @@
+from fer_live.bench.cli import main
+
+raise SystemExit(main())
