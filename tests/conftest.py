@@ -60,7 +60,7 @@ def tiny_ferplus(tmp_path_factory, shared_data) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_diffusionfer(tmp_path_factory, shared_data) -> Path:
-    """16 diffusionfer train rows; test = the 4 DEFAULT_FACES + one image with no face in it."""
+    """16 diffusionfer train rows; test = 4 detectable faces (TEST_FACES) + one image with no face."""
     from tests.training_data import tiny_diffusionfer
 
     return tiny_diffusionfer(tmp_path_factory.mktemp("data") / "diffusionfer")

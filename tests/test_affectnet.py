@@ -11,7 +11,8 @@ import pytest
 
 from fer_live.model import ModelConfig
 from fer_live.preprocess import crop_face, fit_crop
-from tests.videos import DEFAULT_FACES, SHARED_DATA
+from tests.training_data import TEST_FACES
+from tests.videos import SHARED_DATA
 from training.affectnet import LIST_COLUMNS, load_affectnet_csv, load_affectnet_npy
 from training.config import DataSpec, TrainConfig
 from training.datasets import guess_format, load_spec
@@ -23,7 +24,7 @@ VAL_ANNOTATIONS = [(0, 0.05, -0.1), (2, -0.4, -0.3)]
 
 
 def face(i: int) -> np.ndarray:
-    return cv2.imread(str(SHARED_DATA / DEFAULT_FACES[i % len(DEFAULT_FACES)]), cv2.IMREAD_COLOR)
+    return cv2.imread(str(SHARED_DATA / "diffusionfer" / TEST_FACES[i % len(TEST_FACES)]), cv2.IMREAD_COLOR)
 
 
 def canvas_with_face(i: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:

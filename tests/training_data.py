@@ -9,8 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.videos import DEFAULT_FACES, SHARED_DATA
+from tests.videos import SHARED_DATA
 
+# diffusionfer (CC0) faces that the full-range detector finds at their native 224 px:
+# anger, anger, happy, happy. The test split of tiny_diffusionfer.
+TEST_FACES = ("images/aaaaaaaa_6.jpg", "images/aawkxnwq_6.jpg", "images/aajwceye_1.jpg", "images/aeehboqf_0.jpg")
 # A smooth gradient: no detector finds a face in it.
 NO_FACE_FILE = "images/no_face.jpg"
 
@@ -47,13 +50,12 @@ def tiny_ferplus(dest: Path, n_train: int = 48, n_val: int = 16, n_test: int = 1
 
 
 def tiny_diffusionfer(dest: Path, n_train: int = 16) -> Path:
-    """diffusionfer train rows, and a test split of the detector-friendly DEFAULT_FACES plus one
-    image without a face (labelled happy, valence 0.5, arousal 0.2)."""
+    """diffusionfer train rows, and a test split of TEST_FACES plus one image without a face
+    (labelled happy, valence 0.5, arousal 0.2)."""
     source = SHARED_DATA / "diffusionfer"
     header, rows = read_labels(source)
-    test_files = {face.removeprefix("diffusionfer/") for face in DEFAULT_FACES}
-    pick = [r for r in rows if r["split"] == "train" and r["file"] not in test_files][:n_train]
-    pick += [{**r, "split": "test"} for r in rows if r["file"] in test_files]
+    pick = [r for r in rows if r["split"] == "train" and r["file"] not in TEST_FACES][:n_train]
+    pick += [{**r, "split": "test"} for r in rows if r["file"] in TEST_FACES]
     pick.append({**pick[-1], "file": NO_FACE_FILE, "expression": "happy", "valence": "0.5", "arousal": "0.2"})
     folder = write_folder(dest, source, header, pick)
     gradient = np.tile(np.linspace(40, 220, 224, dtype=np.uint8), (224, 1))
