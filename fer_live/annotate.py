@@ -12,7 +12,8 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -311,7 +312,7 @@ def _annotate_guarded(video: Path, out_csv: Path, settings, engine, **options) -
 def _annotate_serially(videos, out_dir, settings, weights, report) -> None:
     from fer_live.engine import Engine
 
-    engine = Engine(weights, settings.device, settings.threads)
+    engine = Engine(weights, settings.device, settings.threads, settings.backend)
     for video in videos:
         summary = _annotate_guarded(video, csv_path(out_dir, video), settings, engine)
         report(summary)
@@ -329,11 +330,12 @@ def _worker_start(settings, weights, stop_event, bar_lock, slots) -> None:
     from fer_live.engine import Engine
 
     # Ctrl-C reaches the whole process group; the parent alone decides, and asks workers to stop
-    # after their current frame through `stop_event`.
+    # after their current frame through `stop_event`. (Workers started while the parent ignored
+    # SIGINT already ignore it from their first instruction; this covers a parent in a thread.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tqdm.set_lock(bar_lock)
     _worker.update(
-        engine=Engine(weights, settings.device, settings.threads),
+        engine=Engine(weights, settings.device, settings.threads, settings.backend),
         settings=settings,
         stop_event=stop_event,
         slot=slots.get(),
@@ -354,15 +356,28 @@ def _worker_annotate(video: Path, out_csv: Path) -> VideoSummary | None:
     )
 
 
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _annotate_in_parallel(videos, out_dir, settings, weights, jobs, report) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    from fer_live.engine import check_weights
+    from fer_live.engine import Engine
 
-    if weights is not None:
-        check_weights(weights)  # fail once, here, rather than in every worker
+    # A bad weights file or device fails once, here, rather than in every worker.
+    Engine(weights, settings.device, backend="torch")
     # spawn: each worker starts clean (no forked torch/MediaPipe threads) and builds its own pipeline.
     context = multiprocessing.get_context("spawn")
     stop_event = context.Event()
@@ -371,7 +386,8 @@ def _annotate_in_parallel(videos, out_dir, settings, weights, jobs, report) -> N
         slots.put(slot)
     init_args = (settings, weights, stop_event, context.RLock(), slots)
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start, initargs=init_args) as pool:
-        pending = {pool.submit(_worker_annotate, video, csv_path(out_dir, video)) for video in videos}
+        with _sigint_ignored():  # the pool starts its workers on submit; they inherit "ignore SIGINT"
+            pending = {pool.submit(_worker_annotate, video, csv_path(out_dir, video)) for video in videos}
         try:
             try:
                 for future in as_completed(pending):
