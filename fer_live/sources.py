@@ -64,6 +64,8 @@ class VideoFileSource(Source):
             raise SourceError(f"expected a video file, got a directory: {path}")
         if path.stat().st_size == 0:
             raise SourceError(f"video file is empty (0 bytes): {path}")
+        if not os.access(path, os.R_OK):
+            raise SourceError(f"no permission to read video file: {path}")
         capture = cv2.VideoCapture(str(path))
         if not capture.isOpened():
             capture.release()

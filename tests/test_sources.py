@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -113,3 +115,14 @@ def test_open_source_picks_the_kind(one_face_video, tmp_path, shared_data):
     shutil.copy(shared_data / DEFAULT_FACES[0], tmp_path / "face.jpg")
     with open_source(tmp_path) as source:
         assert isinstance(source, ImageFolderSource) and source.frame_count == 1
+
+
+def test_unreadable_video_file_is_a_clear_error(tmp_path, one_face_video, monkeypatch):
+    path = tmp_path / "locked.mp4"
+    path.write_bytes(one_face_video[0].read_bytes())
+    path.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: make the permission check see what a user would
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == path else real_access(p, mode))
+    with pytest.raises(SourceError, match=f"no permission to read video file: {path}"):
+        VideoFileSource(path)
