@@ -8,27 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from fer_live.bench.machine import machine_info, process_peak_rss_mb, rss_mb
 from fer_live.errors import FerLiveError
 from fer_live.gui import harness
 from fer_live.gui.window import dispose
 
 RSS_SAMPLES = 10
-
-
-def rss_mb() -> float | None:
-    """Current resident memory (Linux /proc), None elsewhere."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-    return pages * resource.getpagesize() / 2**20
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -40,6 +31,7 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict:
     from fer_live.gui.app import make_application
 
     make_application()
+    machine = machine_info()  # before loading anything: the load average says how busy the machine was
     engine, weights = harness.load_engine(args, scratch)
     window = harness.open_window(engine, args.source, scratch)
     try:
@@ -73,10 +65,11 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict:
             "max": round(max(latencies), 1),
         },
         "rss_mb_over_run": [_round(value) for value in rss_samples],
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(process_peak_rss_mb(), 1),
         "device": engine.device_name,
         "weights": weights,
         "qt_platform": _platform(),
+        "machine": machine,
     }
 
 

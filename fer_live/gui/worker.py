@@ -219,7 +219,7 @@ class InferenceThread(QThread):
         try:
             engine = self.pipeline.engine
             if settings.device != self.pipeline.settings.device:
-                engine = Engine(engine.weights_path, settings.device)
+                engine = Engine(engine.weights_path, settings.device, settings.threads, settings.backend)
             pipeline = Pipeline(settings, engine=engine)
         except FerLiveError as exc:
             self.failed.emit(f"settings not applied: {exc}")
