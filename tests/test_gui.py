@@ -326,8 +326,9 @@ def test_benchmark_reports_rates_and_latency(one_face_video, random_weights, cap
     assert report["frame_size"] == [640, 480] and report["source_fps"] == 30.0
     # Paced like a camera: never faster than 30 frames per second of playing time.
     assert 15 * report["seconds"] <= report["captured_frames"] <= 30 * report["seconds"] + 3
-    assert 0 < report["displayed_frames"] <= report["captured_frames"]
-    assert report["dropped_frames"] == report["captured_frames"] - report["displayed_frames"]
+    # Up to two frames captured before the measured span (in inference, awaiting display) show in it.
+    assert 0 < report["displayed_frames"] <= report["captured_frames"] + 2
+    assert report["dropped_frames"] == max(0, report["captured_frames"] - report["displayed_frames"])
     assert 0 < report["latency_ms"]["median"] <= report["latency_ms"]["p95"] <= report["latency_ms"]["max"]
     assert report["peak_rss_mb"] > 0
 
