@@ -51,10 +51,6 @@ class VideoSummary:
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None and not self.skipped_frames and not self.interrupted
-
     def line(self) -> str:
         ids = f"{self.face_ids} face ID" + ("" if self.face_ids == 1 else "s")
         return (
@@ -113,7 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_bounded(0.0, 1.0, high_open=True),
         default=0.0,
         metavar="S",
-        help="temporal smoothing per face in [0, 1): 0 = raw (default), 0.9 ≈ 10-frame average",
+        help="temporal smoothing per face in [0, 1): 0 = raw (default), 0.9 ~ a 10-frame average",
     )
     parser.add_argument("--jobs", type=_at_least(1), default=1, metavar="N", help="videos annotated in parallel")
     parser.add_argument(
@@ -374,10 +370,11 @@ def _annotate_in_parallel(videos, out_dir, settings, weights, jobs, report) -> N
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    from fer_live.engine import Engine
+    from fer_live.engine import Engine, resolve_device
 
     # A bad weights file or device fails once, here, rather than in every worker.
-    Engine(weights, settings.device, backend="torch")
+    resolve_device(settings.device)
+    Engine(weights, "cpu", backend="torch")
     # spawn: each worker starts clean (no forked torch/MediaPipe threads) and builds its own pipeline.
     context = multiprocessing.get_context("spawn")
     stop_event = context.Event()
@@ -442,12 +439,12 @@ def run(args: argparse.Namespace) -> int:
             return
         print(summary.line(), flush=True)
         if summary.skipped_frames:
-            shown = ", ".join(str(i) for i in summary.skipped_frames[:10])
-            more = ", …" if len(summary.skipped_frames) > 10 else ""
             count = len(summary.skipped_frames)
+            plural = "s" if count > 1 else ""
+            shown = ", ".join(str(i) for i in summary.skipped_frames[:10]) + (", ..." if count > 10 else "")
             print(
-                f"fer-live: error: {summary.video}: {count} undecodable frame{'s' if count > 1 else ''} "
-                f"skipped (frame {shown}{more}); the rest is in {summary.csv}",
+                f"fer-live: error: {summary.video}: {count} undecodable frame{plural} skipped "
+                f"(frame{plural} {shown}); the rest is in {summary.csv}",
                 file=sys.stderr,
                 flush=True,
             )

@@ -65,10 +65,12 @@ def native_stderr_muted() -> Iterator[None]:
             return
         scratch = _scratch_fd()
         os.dup2(scratch, 2)
-        failed = True
+        failed = False
         try:
             yield
-            failed = False
+        except Exception:
+            failed = True  # (not on Ctrl-C: an interrupted start-up needs no diagnosis)
+            raise
         finally:
             os.dup2(saved, 2)
             os.close(saved)

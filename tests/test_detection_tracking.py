@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import cv2
 import numpy as np
 import pytest
 
-from fer_live.detection import Detection, FaceDetector
+from fer_live.detection import Detection, FaceDetector, native_stderr_muted
 from fer_live.pipeline import Pipeline, PipelineSettings
 from fer_live.sources import VideoFileSource
 from fer_live.tracking import FaceTracker, iou
@@ -149,3 +152,29 @@ def test_pipeline_closes_its_detector(one_face_video, random_weights):
     assert closed == [True]
     with pytest.raises(RuntimeError, match="closed"):
         pipeline.detector.detect(np.zeros((48, 48, 3), np.uint8))
+
+
+def test_detector_is_quiet(capfd, one_face_video):
+    with FaceDetector("full") as detector, VideoFileSource(one_face_video[0]) as source:
+        for frame, _ in zip(source, range(10), strict=False):
+            detector.detect(frame.image)
+    with FaceDetector("short"):
+        pass
+    assert capfd.readouterr().err == ""
+
+
+def test_muting_drops_only_native_chatter(capfd):
+    with native_stderr_muted():
+        os.write(2, b"INFO: [environment.cc:36] Creating LiteRT environment with options\n")
+        os.write(2, b"W0000 00:00:1795463679.191162    5742 inference_runner_litert.cc:1418] aligned?\n")
+        os.write(2, b"E0000 00:00:1795463679.191162    5742 graph.cc:1] a real error\n")
+        print("a line from Python", file=sys.stderr, flush=True)
+    # (Under pytest, Python's own stderr is captured apart from fd 2, so the order may differ.)
+    assert sorted(capfd.readouterr().err.splitlines()) == [
+        "E0000 00:00:1795463679.191162    5742 graph.cc:1] a real error",
+        "a line from Python",
+    ]
+    with pytest.raises(ValueError), native_stderr_muted():
+        os.write(2, b"INFO: said just before failing\n")
+        raise ValueError("the muted step failed")
+    assert capfd.readouterr().err == "INFO: said just before failing\n"
