@@ -133,7 +133,7 @@ def process_stream(
         worker.start()
     try:
         while True:
-            batch = [located.get()]
+            batch = [_wait_for(located)]
             while isinstance(batch[-1], tuple) and len(batch) < batch_frames:
                 try:
                     batch.append(located.get_nowait())
@@ -148,6 +148,15 @@ def process_stream(
         stop.set()
         for worker in workers:
             worker.join()
+
+
+def _wait_for(source: queue.Queue):
+    """The next item; waits in short slices so that Ctrl-C reaches this thread even if no frame comes."""
+    while True:
+        try:
+            return source.get(timeout=0.1)
+        except queue.Empty:
+            continue
 
 
 def _analyse(pipeline: Pipeline, located: list[tuple], times: StageTimes) -> Iterator[FrameResult]:

@@ -121,3 +121,40 @@ def test_frames_from_any_iterable(random_weights, one_face_video):
 def test_detect_every_must_be_positive(random_weights):
     with pytest.raises(FerLiveError, match="k >= 1"):
         Pipeline(PipelineSettings(detect_every=0), random_weights)
+
+
+CTRL_C_SCRIPT = """
+import os, signal, sys, threading, time
+from fer_live.pipeline import Pipeline, PipelineSettings
+from fer_live.sources import open_source
+from fer_live.stream import process_stream
+
+def slowly(frames):
+    for frame in frames:
+        time.sleep(0.05)
+        yield frame
+
+with open_source(sys.argv[1]) as source, Pipeline(PipelineSettings(device="cpu"), sys.argv[2]) as pipeline:
+    seen = 0
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    try:
+        for result in process_stream(slowly(source), pipeline):
+            seen += 1
+    except KeyboardInterrupt:
+        workers = [t for t in threading.enumerate() if t.name.startswith("fer_live-")]
+        print("interrupted", seen, len(workers))
+"""
+
+
+def test_ctrl_c_reaches_the_caller_and_stops_the_workers(one_face_video, random_weights):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_SCRIPT, str(one_face_video[0]), str(random_weights)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    word, seen, workers = done.stdout.split()
+    assert word == "interrupted" and 0 < int(seen) < 90 and workers == "0"
