@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.setContentsMargins(0, 0, 8, 0)
         side_layout.addWidget(self.bars, 2)
         side_layout.addWidget(self.circumplex, 3)
         top = QSplitter(Qt.Orientation.Horizontal)
