@@ -358,3 +358,37 @@ def test_none_keeps_enough_references_while_a_window_draws(make_window, qtbot):
     if none_guard.pyside_leaks_none():
         for singleton in (None, True, False):
             assert sys.getrefcount(singleton) > none_guard.FLOOR // 2
+
+
+def test_settings_dialog_round_trips_settings(qtbot):
+    from fer_live.gui.settings_dialog import SettingsDialog
+
+    chosen = GuiSettings(
+        device="cpu",
+        detector_range="short",
+        min_confidence=0.65,
+        smoothing=0.8,
+        show_boxes=False,
+        show_labels=False,
+        loop_video=False,
+        trail_seconds=4.5,
+        timeline_seconds=30.0,
+    )
+    dialog = SettingsDialog(chosen)
+    qtbot.addWidget(dialog)
+    assert dialog.settings() == chosen
+
+
+def test_source_menu_lists_demo_file_and_only_cameras_that_open(make_window, monkeypatch):
+    import fer_live.gui.window as window_module
+
+    monkeypatch.setattr(window_module, "available_cameras", lambda skip=frozenset(): [2])
+    window = make_window()
+    window._fill_source_menu()
+    entries = [(a.text(), a.isEnabled()) for a in window.toolbar.source_menu.actions() if not a.isSeparator()]
+    assert entries == [("Demo video", True), ("Open video file…", True), ("Camera 2", True)]
+
+    monkeypatch.setattr(window_module, "available_cameras", lambda skip=frozenset(): [])
+    window._fill_source_menu()
+    entries = [(a.text(), a.isEnabled()) for a in window.toolbar.source_menu.actions() if not a.isSeparator()]
+    assert entries[-1] == ("No camera found", False)
