@@ -116,8 +116,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--shard",
         type=_shard,
         metavar="K/N",
-        help="annotate only the K-th of N equal slices of the sorted, de-duplicated VIDEO list "
-        "(e.g. one per Slurm array task: --shard $((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT)",
+        help="annotate only the K-th of N equal slices of the sorted, de-duplicated VIDEO list, e.g. in "
+        "a Slurm array job (--array=1-8): --shard $SLURM_ARRAY_TASK_ID/8",
     )
     parser.add_argument("--weights", type=Path, metavar="W", help="model weights file (default: the bundled model)")
     parser.add_argument("--detector", choices=("full", "short"), default="full", help="face detector range")
@@ -126,7 +126,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--min-face-size", type=_at_least(0), default=0, metavar="PX", help="ignore smaller faces")
     parser.add_argument(
-        "--threads", type=_at_least(1), metavar="T", help="torch threads per process (default: cores / jobs - 1)"
+        "--threads", type=_at_least(1), metavar="T", help="model threads per process (default: cores / jobs - 1)"
     )
 
 
