@@ -31,28 +31,36 @@ def backends(device: str) -> list[tuple[str, str]]:
     return [pair for pair in pairs if device == "auto" or pair[1] == device]
 
 
-def time_batches(engine: Engine, crops: list[np.ndarray], batch: int, seconds: float) -> dict:
-    """Median wall time per face over repeated `predict` calls (preprocessing included, as in the
-    pipeline), and the process's CPU time per face."""
+def time_interleaved(engines: list[Engine], crops: list[np.ndarray], batch: int, seconds: float) -> list[dict]:
+    """Per engine: median wall time per face over `predict` calls (preprocessing included, as in the
+    pipeline) and CPU time per face. The engines take turns call by call, so a change in the
+    machine's load affects all alike and their ratios stay fair on a busy machine."""
     batch_crops = [crops[i % len(crops)] for i in range(batch)]
-    for _ in range(WARMUP_CALLS):
-        engine.predict(batch_crops)
-    durations = []
-    cpu_started = time.process_time()
-    deadline = time.perf_counter() + seconds
-    while len(durations) < MIN_REPEATS or time.perf_counter() < deadline:
-        started = time.perf_counter()
-        engine.predict(batch_crops)
-        durations.append(time.perf_counter() - started)
-    cpu = time.process_time() - cpu_started
-    ms_per_face = statistics.median(durations) / batch * 1000
-    return {
-        "batch": batch,
-        "ms_per_face": round(ms_per_face, 3),
-        "cpu_ms_per_face": round(cpu / (len(durations) * batch) * 1000, 3),
-        "faces_per_s": round(1000 / ms_per_face, 1),
-        "calls": len(durations),
-    }
+    for engine in engines:
+        for _ in range(WARMUP_CALLS):
+            engine.predict(batch_crops)
+    durations: list[list[float]] = [[] for _ in engines]
+    cpu = [0.0] * len(engines)
+    deadline = time.perf_counter() + seconds * len(engines)
+    while len(durations[0]) < MIN_REPEATS or time.perf_counter() < deadline:
+        for i, engine in enumerate(engines):
+            cpu_started, started = time.process_time(), time.perf_counter()
+            engine.predict(batch_crops)
+            durations[i].append(time.perf_counter() - started)
+            cpu[i] += time.process_time() - cpu_started
+    timings = []
+    for calls, cpu_seconds in zip(durations, cpu, strict=True):
+        ms_per_face = statistics.median(calls) / batch * 1000
+        timings.append(
+            {
+                "batch": batch,
+                "ms_per_face": round(ms_per_face, 3),
+                "cpu_ms_per_face": round(cpu_seconds / (len(calls) * batch) * 1000, 3),
+                "faces_per_s": round(1000 / ms_per_face, 1),
+                "calls": len(calls),
+            }
+        )
+    return timings
 
 
 def run(args, weights: Path) -> tuple[dict, list[dict[str, str]]]:
@@ -60,19 +68,37 @@ def run(args, weights: Path) -> tuple[dict, list[dict[str, str]]]:
 
     faces = [load_face(name, 224, args.data) for name in BENCH_FACES]
     results, rows = [], []
-    for backend, device in backends(args.device):
-        engine = Engine(weights, device, args.threads, backend)
-        crops = [fit_crop(face, engine.config) for face in faces]
+    for device in ("cpu", "cuda"):
+        engines = [
+            Engine(weights, device, args.threads, backend)
+            for backend, where in backends(args.device)
+            if where == device
+        ]
+        if not engines:
+            continue
+        crops = [fit_crop(face, engines[0].config) for face in faces]
         batches = args.batches + ([256] if device == "cuda" and 256 not in args.batches else [])
-        timings = [time_batches(engine, crops, batch, args.seconds) for batch in batches]
+        per_batch = [time_interleaved(engines, crops, batch, args.seconds) for batch in batches]
         precision = "fp16 (autocast)" if device == "cuda" else "fp32"
-        results.append({"backend": backend, "device": engine.device_name, "precision": precision, "timings": timings})
-        summary = ", ".join(f"batch {t['batch']}: {t['ms_per_face']} ms/face" for t in timings)
-        print(f"model: {engine.device_name} {precision}: {summary}", file=sys.stderr)
-        rows.append({"settings": f"{engine.device_name}, {precision}", "results": summary})
+        for i, engine in enumerate(engines):
+            timings = [timings_of_batch[i] for timings_of_batch in per_batch]
+            results.append(
+                {"backend": engine.backend, "device": engine.device_name, "precision": precision, "timings": timings}
+            )
         if device == "cuda":
             torch.cuda.empty_cache()
-    return {"torch_threads": torch.get_num_threads(), "backends": results, **speedups(results)}, rows
+    ratios = speedups(results)
+    for entry in results:
+        summary = ", ".join(
+            f"batch {t['batch']}: {t['ms_per_face']} ms/face ({t['cpu_ms_per_face']} CPU-ms)" for t in entry["timings"]
+        )
+        if entry["backend"] == "onnx" and ratios:
+            summary += "; vs torch on CPU: " + ", ".join(
+                f"{ratio}× at batch {batch}" for batch, ratio in ratios["onnx_speedup_over_torch_cpu"].items()
+            )
+        print(f"model: {entry['device']} {entry['precision']}: {summary}", file=sys.stderr)
+        rows.append({"settings": f"{entry['device']}, {entry['precision']}", "results": summary})
+    return {"torch_threads": torch.get_num_threads(), "backends": results, **ratios}, rows
 
 
 def speedups(results: list[dict]) -> dict:
