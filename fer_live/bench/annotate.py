@@ -78,36 +78,43 @@ def annotate_once(video: Path, pipeline: Pipeline, mode: str, out_csv: Path) -> 
 
 
 def run(args, engine: Engine) -> tuple[dict, list[dict[str, str]]]:
-    """JSON of every run, and one results.md row per configuration."""
-    runs, rows = [], []
+    """JSON of every run, and one results.md row per configuration. Repeats go round all
+    configurations in turn, so a change in the machine's load does not favour one of them."""
+    configs = list(itertools.product(args.mode, args.detect_every, args.detector))
+    attempts: dict[tuple, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="fer_live_bench_") as scratch:
         videos = build_videos(Path(scratch), args.faces, args.frames, args.data)
-        for mode, every, detector in itertools.product(args.mode, args.detect_every, args.detector):
-            settings = PipelineSettings(detector_range=detector, detect_every=every)
-            config_runs = []
-            for faces, video in videos.items():
-                attempts = []
-                for _ in range(args.repeat):
+        for _ in range(args.repeat):
+            for mode, every, detector in configs:
+                settings = PipelineSettings(detector_range=detector, detect_every=every)
+                for faces, video in videos.items():
                     with Pipeline(settings, engine=engine) as pipeline:
-                        attempts.append(annotate_once(video, pipeline, mode, Path(scratch) / "out.csv"))
-                best = max(attempts, key=lambda attempt: attempt["fps"])
-                entry = {"faces": faces, "mode": mode, "detect_every": every, "detector": detector, **best}
-                entry["fps_of_each_repeat"] = [attempt["fps"] for attempt in attempts]
-                config_runs.append(entry)
-                print(
-                    f"annotate: {faces} face(s), {mode}, detect every {every}, {detector} range: {best['fps']} fps",
-                    file=sys.stderr,
-                )
-            runs.extend(config_runs)
-            rows.append(
-                {
-                    "settings": f"{mode}, detect every {every}, {detector}-range detector, {engine.device_name}, "
-                    f"{args.frames} frames 640×480, best of {args.repeat}",
-                    "results": "; ".join(
-                        f"{run['faces']} face{'s' if run['faces'] > 1 else ''}: {run['fps']} fps "
-                        f"({run['cpu_ms_per_frame']} CPU-ms/frame, peak RSS {run['peak_rss_mb']} MB)"
-                        for run in config_runs
-                    ),
-                }
-            )
+                        attempt = annotate_once(video, pipeline, mode, Path(scratch) / "out.csv")
+                    attempts.setdefault((mode, every, detector, faces), []).append(attempt)
+                    print(
+                        f"annotate: {faces} face(s), {mode}, detect every {every}, {detector} range: "
+                        f"{attempt['fps']} fps",
+                        file=sys.stderr,
+                    )
+    runs, rows = [], []
+    for mode, every, detector in configs:
+        config_runs = []
+        for faces in videos:
+            tries = attempts[(mode, every, detector, faces)]
+            best = max(tries, key=lambda attempt: attempt["fps"])
+            entry = {"faces": faces, "mode": mode, "detect_every": every, "detector": detector, **best}
+            entry["fps_of_each_repeat"] = [attempt["fps"] for attempt in tries]
+            config_runs.append(entry)
+        runs.extend(config_runs)
+        rows.append(
+            {
+                "settings": f"{mode}, detect every {every}, {detector}-range detector, {engine.device_name}, "
+                f"{args.frames} frames 640×480, best of {args.repeat}",
+                "results": "; ".join(
+                    f"{run['faces']} face{'s' if run['faces'] > 1 else ''}: {run['fps']} fps "
+                    f"({run['cpu_ms_per_frame']} CPU-ms/frame, peak RSS {run['peak_rss_mb']} MB)"
+                    for run in config_runs
+                ),
+            }
+        )
     return {"device": engine.device_name, "frames": args.frames, "runs": runs}, rows
