@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -127,6 +127,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-face-size", type=_at_least(0), default=0, metavar="PX", help="ignore smaller faces")
     parser.add_argument(
         "--threads", type=_at_least(1), metavar="T", help="model threads per process (default: cores / jobs - 1)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "torch", "onnx"),
+        default="auto",
+        help="model runtime: onnx (onnxruntime, CPU) or torch; auto = onnx on the CPU, torch on CUDA",
+    )
+    parser.add_argument(
+        "--detect-every",
+        type=_at_least(1),
+        default=1,
+        metavar="K",
+        help="run the face detector on every K-th frame only, reusing its boxes in between (faster; "
+        "boxes lag up to K-1 frames of motion); default 1 = every frame",
     )
 
 
@@ -244,6 +258,7 @@ def annotate_video(
 
     from fer_live.pipeline import Pipeline
     from fer_live.sources import VideoFileSource
+    from fer_live.stream import process_stream
 
     frames = frames_with_face = 0
     face_ids: set[int] = set()
@@ -264,9 +279,10 @@ def annotate_video(
                 dynamic_ncols=True,
             )
             started = time.perf_counter()
-            with bar:
-                for frame in source:
-                    result = pipeline.process(frame.index, frame.time_s, frame.image)
+            # Decoding, detection and the model overlap in threads; the results are those of
+            # pipeline.process frame by frame. closing() stops the threads before the source closes.
+            with bar, closing(process_stream(source, pipeline)) as results:
+                for result in results:
                     output.write(result)
                     frames += 1
                     frames_with_face += bool(result.faces)
@@ -374,7 +390,8 @@ def _annotate_in_parallel(videos, out_dir, settings, weights, jobs, report) -> N
 
     # A bad weights file or device fails once, here, rather than in every worker.
     resolve_device(settings.device)
-    Engine(weights, "cpu", backend="torch")
+    # Also exports and caches the ONNX model once, so the workers do not all export it at start.
+    Engine(weights, "cpu", backend=settings.backend)
     # spawn: each worker starts clean (no forked torch/MediaPipe threads) and builds its own pipeline.
     context = multiprocessing.get_context("spawn")
     stop_event = context.Event()
@@ -415,6 +432,8 @@ def run(args: argparse.Namespace) -> int:
         smoothing=args.smooth,
         device=args.device,
         threads=threads,
+        backend=args.backend,
+        detect_every=args.detect_every,
     )
     if not videos:
         print(f"shard {args.shard[0]}/{args.shard[1]} has no videos (of {len(set(args.videos))})")
