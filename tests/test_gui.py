@@ -386,7 +386,7 @@ def test_source_menu_lists_demo_file_and_only_cameras_that_open(make_window, mon
     window = make_window()
     window._fill_source_menu()
     entries = [(a.text(), a.isEnabled()) for a in window.toolbar.source_menu.actions() if not a.isSeparator()]
-    assert entries == [("Demo video", True), ("Open video file…", True), ("Camera 2", True)]
+    assert entries == [("Demo video", True), ("Open video file…", True), ("Open session…", True), ("Camera 2", True)]
 
     monkeypatch.setattr(window_module, "available_cameras", lambda skip=frozenset(): [])
     window._fill_source_menu()

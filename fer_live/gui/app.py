@@ -29,7 +29,7 @@ def smoothing_strength(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
-        help="camera index (0), video file, image folder or 'demo' "
+        help="camera index (0), video file, image folder, 'demo', or a recorded session's folder to review "
         "(default: camera 0, or the bundled demo video when no camera opens)",
     )
     parser.add_argument("--weights", help="model weights file (default: the bundled assets/fer_live_se_resnet.pt)")
@@ -101,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
     from fer_live.engine import Engine
     from fer_live.errors import FerLiveError
     from fer_live.gui import settings as gui_settings
+    from fer_live.gui.review import is_session_folder
     from fer_live.gui.window import MainWindow, dispose, source_display_name
+    from fer_live.sessions.reader import Session
     from fer_live.sources import open_source
 
     app = make_application()
@@ -112,12 +114,15 @@ def run(args: argparse.Namespace) -> int:
         min_confidence=args.min_confidence,
         smoothing=args.smooth,
     )
-    source = None
+    source = session = None
     try:
         # Weights and an explicit source are checked before any window: a missing or corrupt file
         # is the user's to fix, never replaced by a random model or a different source.
         engine = Engine(args.weights, settings.device, threads=gui_settings.inference_threads())
-        source = open_source(args.source) if args.source is not None else None
+        if is_session_folder(args.source):
+            session = Session.load(args.source)
+        elif args.source is not None:
+            source = open_source(args.source)
         window = MainWindow(engine, settings, store)
     except FerLiveError as exc:
         if source is not None:
@@ -126,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
         raise
     gui_settings.save(store, settings)
     window.show()
-    if source is not None:
+    if session is not None:
+        window.play_session(session)
+    elif source is not None:
         window.play_source(source, source_display_name(args.source), args.source)
     else:
         window.open_default_source()

@@ -1,4 +1,4 @@
-"""The playback toolbar: source menu, play/pause, seek slider with time, settings."""
+"""The playback toolbar: source menu, play/pause, seek slider with time, session recording, settings."""
 
 from __future__ import annotations
 
@@ -11,10 +11,17 @@ def format_time(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+def format_clock(seconds: float) -> str:
+    """mm:ss, for recording lengths and marker times."""
+    minutes, secs = divmod(int(max(seconds, 0)), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
 class PlaybackToolbar(QToolBar):
     play_clicked = Signal()
     seek_requested = Signal(int)  # frame index
     settings_clicked = Signal()
+    record_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Playback", parent)
@@ -46,7 +53,13 @@ class PlaybackToolbar(QToolBar):
         self.time_label.setContentsMargins(8, 0, 8, 0)
         self.addWidget(self.time_label)
         self.addSeparator()
-        # Session recording (a Record button) is meant to go here, between seeking and settings.
+        self.record_button = QToolButton()
+        self.record_button.setCheckable(True)  # checked while a session is being recorded
+        self.record_button.setToolTip("Record a research session: clean video, per-frame results, markers (Ctrl+R)")
+        # The window decides whether recording starts (a dialog can be cancelled), then sets the state.
+        self.record_button.clicked.connect(lambda: self.set_recording(not self.record_button.isChecked()))
+        self.record_button.clicked.connect(self.record_clicked)
+        self.addWidget(self.record_button)
         self.settings_button = QToolButton()
         self.settings_button.setText("Settings")
         self.settings_button.setToolTip("Device, detector, smoothing, overlays (Ctrl+,)")
@@ -55,7 +68,12 @@ class PlaybackToolbar(QToolBar):
         self._fps = 30.0
         self._frame_count: int | None = None
         self.set_playing(False)
+        self.set_recording(False)
         self.set_duration(None, 30.0)
+
+    def set_recording(self, recording: bool) -> None:
+        self.record_button.setChecked(recording)
+        self.record_button.setText("■ Stop recording" if recording else "● Record")
 
     def set_playing(self, playing: bool) -> None:
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay

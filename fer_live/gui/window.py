@@ -2,7 +2,8 @@
 
 The window only draws. A CaptureThread reads the source and an InferenceThread runs the Pipeline;
 the newest result reaches the GUI thread through a signal. `display_frame` draws any (frame, result)
-pair, so a review mode can feed it results read from a CSV instead of live inference.
+pair: reviewing a recorded session feeds it the results read from frames.csv instead (review.py),
+and recording writes what inference processed (recording.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from fer_live.errors import SourceError
 from fer_live.gui import none_guard
 from fer_live.gui import settings as gui_settings
 from fer_live.gui.cameras import available_cameras
+from fer_live.gui.recording import SessionRecording
+from fer_live.gui.review import SessionReplayThread, SessionReview
 from fer_live.gui.settings import GuiSettings
 from fer_live.gui.settings_dialog import SettingsDialog
 from fer_live.gui.slots import LatestSlot
@@ -32,6 +35,7 @@ from fer_live.gui.widgets.timeline import Timeline
 from fer_live.gui.worker import CaptureThread, InferenceThread, ProcessedFrame
 from fer_live.pipeline import Pipeline
 from fer_live.results import FaceResult, FrameResult
+from fer_live.sessions.reader import Session
 from fer_live.sources import Source, open_source
 
 SEEK_STEP_S = 5.0
@@ -41,6 +45,7 @@ VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.wmv)
 
 class MainWindow(QMainWindow):
     result_displayed = Signal(object)  # the ProcessedFrame every widget now shows
+    source_started = Signal(object)  # the CaptureThread of a source that replaced the previous one
 
     def __init__(self, engine: Engine, settings: GuiSettings, store: QSettings, paced: bool = True):
         """`paced=False` plays files as fast as they decode; a camera is always real time."""
@@ -72,6 +77,8 @@ class MainWindow(QMainWindow):
         self.inference.device_changed.connect(self._on_device_changed)
         self._build_ui()
         self._build_shortcuts()
+        self.recording = SessionRecording(self)
+        self.review = SessionReview(self)
         self._apply_view_settings()
         self.resize(1280, 800)
         geometry = store.value("window/geometry")
@@ -131,18 +138,24 @@ class MainWindow(QMainWindow):
         )
         self.actions_by_name: dict[str, QAction] = {}
         for name, keys, slot in shortcuts:
-            action = QAction(name, self)
-            action.setShortcut(QKeySequence(keys))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.triggered.connect(slot)
-            self.addAction(action)
-            self.actions_by_name[name] = action
+            self.add_shortcut(name, keys, slot)
+
+    def add_shortcut(self, name: str, keys, slot) -> QAction:
+        """A window-wide keyboard shortcut (the recording controller adds its own)."""
+        action = QAction(name, self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        self.actions_by_name[name] = action
+        return action
 
     def _fill_source_menu(self) -> None:
         menu = self.toolbar.source_menu
         menu.clear()
         menu.addAction("Demo video", lambda: self.open_source_spec("demo"))
         menu.addAction("Open video file…", self.choose_file)
+        menu.addAction("Open session…", self.review.choose_session)
         menu.addSeparator()
         in_use = self._camera_in_use()
         cameras = available_cameras(skip={in_use} if in_use is not None else set())
@@ -179,20 +192,32 @@ class MainWindow(QMainWindow):
         return True
 
     def play_source(self, source: Source, name: str, spec: str = "") -> None:
-        """Start capturing `source` (closing the previous one); the window owns it from now on."""
+        """Start capturing `source` for inference (closing the previous one); the window owns it from now on."""
+        self._start_capture(
+            CaptureThread(source, self._frames, paced=self.paced, loop=self.settings.loop_video), name, spec
+        )
+
+    def play_session(self, session: Session) -> None:
+        """Play a recorded session with the results recorded for each frame (no inference)."""
+        replay = SessionReplayThread(session, self._results, paced=self.paced, loop=self.settings.loop_video)
+        replay.result_ready.connect(self._on_result_ready)
+        self._start_capture(replay, f"session {session.path.name}", str(session.path))
+
+    def _start_capture(self, capture: CaptureThread, name: str, spec: str) -> None:
         self._stop_capture()
         self.source_name = name
         self.source_spec = spec
+        source = capture.source
         self.toolbar.source_label.setText(name)
         self.toolbar.set_duration(source.frame_count if not source.is_live else None, source.fps)
         self.video_view.set_message("")
         self.statusBar().clearMessage()
-        capture = CaptureThread(source, self._frames, paced=self.paced, loop=self.settings.loop_video)
         capture.failed.connect(self._on_capture_failed)
         capture.reached_end.connect(self._on_reached_end)
         self.capture = capture
         self._accept_from = capture.generation
         self._reset_widgets()
+        self.source_started.emit(capture)
         capture.start()
         self.toolbar.set_playing(True)
 
@@ -358,6 +383,7 @@ class MainWindow(QMainWindow):
         self._stop_capture()
         self.inference.stop()
         self.inference.wait(THREAD_STOP_TIMEOUT_MS)
+        self.recording.stop("window closed")  # after inference, so the frame it was processing is written too
         gui_settings.save(self.store, self.settings)
         self.store.setValue("window/geometry", self.saveGeometry())
         self.store.sync()

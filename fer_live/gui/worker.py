@@ -20,6 +20,8 @@ from fer_live.errors import FerLiveError, SourceError
 from fer_live.gui.slots import LatestSlot
 from fer_live.pipeline import Pipeline, PipelineSettings
 from fer_live.results import FrameResult
+from fer_live.sessions.files import wall_clock_iso_at
+from fer_live.sessions.recorder import Recorder
 from fer_live.sources import Frame, Source
 
 # A file source that falls this far behind its schedule (slow decoding, a paused debugger)
@@ -62,6 +64,7 @@ class CaptureThread(QThread):
         self.paced = paced and not source.is_live
         self.loop = loop
         self.frames_read = 0
+        self.last_delivered: CapturedFrame | None = None  # a recording that stops at the end waits for this one
         self.generation = next_generation()
         self._condition = threading.Condition()
         self._stopping = False
@@ -143,8 +146,13 @@ class CaptureThread(QThread):
                 if generation != self.generation:
                     continue
                 self._deliver_one = False
-            self.frames.put(CapturedFrame(frame, time.monotonic(), generation))
+            self.last_delivered = CapturedFrame(frame, time.monotonic(), generation)
+            self.deliver(self.last_delivered)
             self.frames_read += 1
+
+    def deliver(self, captured: CapturedFrame) -> None:
+        """Hand a frame on (to inference); a replay of recorded results delivers elsewhere."""
+        self.frames.put(captured)
 
     def _interrupted_within(self, delay: float, generation: int) -> bool:
         with self._condition:
@@ -170,6 +178,7 @@ class InferenceThread(QThread):
     result_ready = Signal()  # a ProcessedFrame waits in `results` (emitted only when the slot was empty)
     failed = Signal(str)
     device_changed = Signal(str)
+    recording_failed = Signal(str)  # the recorder could not write; it has been detached
 
     def __init__(self, pipeline: Pipeline, frames: LatestSlot[CapturedFrame], results: LatestSlot[ProcessedFrame]):
         super().__init__()
@@ -180,6 +189,15 @@ class InferenceThread(QThread):
         self._lock = threading.Lock()
         self._pending_settings: PipelineSettings | None = None
         self._stopping = False
+        # Held while a frame is written, so detaching waits for that write and finish() never races it.
+        self._recorder_lock = threading.Lock()
+        self._recorder: Recorder | None = None
+
+    def set_recorder(self, recorder: Recorder | None) -> None:
+        """Record every frame processed from now on into `recorder` (None: stop). Recording here
+        rather than in the GUI thread keeps frames the display drops, and the GUI free of encoding."""
+        with self._recorder_lock:
+            self._recorder = recorder
 
     def configure(self, settings: PipelineSettings) -> None:
         """Use new detector/smoothing/device settings from the next frame on."""
@@ -203,6 +221,7 @@ class InferenceThread(QThread):
                     generation = captured.generation
                 frame = captured.frame
                 result = self.pipeline.process(frame.index, frame.time_s, frame.image)
+                self._record(captured, result)
                 self.frames_processed += 1
                 if self.results.put(ProcessedFrame(captured, result)):
                     self.result_ready.emit()
@@ -210,6 +229,16 @@ class InferenceThread(QThread):
             self.failed.emit(f"inference stopped: {exc}")
         finally:
             self.pipeline.close()
+
+    def _record(self, captured: CapturedFrame, result: FrameResult) -> None:
+        with self._recorder_lock:
+            if self._recorder is None:
+                return
+            try:
+                self._recorder.write(captured.frame, result, wall_clock_iso_at(captured.captured_at))
+            except FerLiveError as exc:  # e.g. the disk is full: inference and display go on
+                self._recorder = None
+                self.recording_failed.emit(str(exc))
 
     def _apply_pending_settings(self) -> None:
         with self._lock:

@@ -1,4 +1,5 @@
-"""Valence and arousal of the selected face over the last N seconds, scrolling with the video."""
+"""Valence and arousal of the selected face over the last N seconds, scrolling with the video, with
+a reviewed session's markers as labelled vertical lines."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 from fer_live.gui.palette import AROUSAL_COLOUR, VALENCE_COLOUR
 from fer_live.results import FrameResult
+
+MARKER_COLOUR = "#e0c060"
 
 
 class Timeline(pg.PlotWidget):
@@ -18,6 +22,7 @@ class Timeline(pg.PlotWidget):
         self.face_id: int | None = None
         self._history: dict[int, deque[tuple[float, float, float]]] = {}
         self._latest = 0.0
+        self._marker_lines: list[pg.InfiniteLine] = []
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
@@ -55,6 +60,26 @@ class Timeline(pg.PlotWidget):
         self._history.clear()
         self._latest = 0.0
         self._redraw()
+
+    def set_markers(self, markers: list[tuple[float, str]]) -> None:
+        """Vertical lines at (time, text) pairs, on the results' clock; they stay through resets."""
+        for line in self._marker_lines:
+            self.removeItem(line)
+        self._marker_lines = []
+        for time_s, text in markers:
+            line = pg.InfiniteLine(
+                time_s,
+                angle=90,
+                pen=pg.mkPen(MARKER_COLOUR, width=1, style=Qt.PenStyle.DashLine),
+                label=text,
+                labelOpts={"position": 0.92, "color": MARKER_COLOUR, "anchors": [(0, 0.5), (0, 0.5)]},
+            )
+            self.addItem(line)
+            self._marker_lines.append(line)
+
+    def markers(self) -> list[tuple[float, str]]:
+        """(time, text) of the marker lines."""
+        return [(line.value(), line.label.toPlainText()) for line in self._marker_lines]
 
     def series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(time, valence, arousal) of the curves on display."""

@@ -1,0 +1,192 @@
+"""Recording a research session from the live window: Record button / Ctrl+R, marker keys, status line.
+
+The InferenceThread writes every frame it processes, with its result, into the Recorder (see
+`InferenceThread.set_recorder`), so frames the display skips are still recorded and the GUI thread
+never encodes video. This controller starts and stops the recorder and adds markers from the GUI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QInputDialog, QLabel
+
+from fer_live.errors import FerLiveError
+from fer_live.gui.review import SessionReplayThread
+from fer_live.gui.session_dialog import PARENT_FOLDER_KEY, SessionDialog, remembered_parent_folder
+from fer_live.gui.toolbar import format_clock
+from fer_live.gui.worker import CapturedFrame, ProcessedFrame
+from fer_live.sessions.files import MARKER_KEYS, TEXT_MARKER_KEY, Marker
+from fer_live.sessions.recorder import Recorder, SessionMetadata, new_session_dir
+
+if TYPE_CHECKING:
+    from fer_live.gui.window import MainWindow
+
+# When a file ends, its last frame may still be in inference; the recording waits this long at most
+# for it to be written (it is usually a few tens of milliseconds).
+LAST_FRAME_WAIT_MS = 3000
+MARKER_MESSAGE_MS = 4000
+
+
+class SessionRecording(QObject):
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.recorder: Recorder | None = None
+        self.status_label = QLabel()
+        window.statusBar().insertPermanentWidget(0, self.status_label)
+        self._clock = QTimer(self)
+        self._clock.setInterval(500)
+        self._clock.timeout.connect(self._show_status)
+        self._awaited_last_frame: CapturedFrame | None = None
+        self._last_frame_timeout = QTimer(self)
+        self._last_frame_timeout.setSingleShot(True)
+        self._last_frame_timeout.setInterval(LAST_FRAME_WAIT_MS)
+        self._last_frame_timeout.timeout.connect(lambda: self.stop("source ended"))
+
+        window.add_shortcut("Record / stop recording", "Ctrl+R", self.toggle)
+        # `*_` takes the `checked` argument QAction.triggered passes, which would otherwise become `key`.
+        self.marker_actions = [
+            window.add_shortcut(f"Marker {key}", key, lambda *_, key=key: self.add_marker(key)) for key in MARKER_KEYS
+        ]
+        self.marker_actions.append(window.add_shortcut("Marker with a note", "M", self.ask_note_marker))
+        self._enable_markers(False)
+        window.toolbar.record_clicked.connect(self.toggle)
+        window.inference.recording_failed.connect(self._on_write_failed)
+        window.result_displayed.connect(self._on_result_displayed)
+        window.source_started.connect(self._on_source_started)
+
+    @property
+    def active(self) -> bool:
+        return self.recorder is not None
+
+    # -- start / stop ---------------------------------------------------------------------------
+    def toggle(self) -> None:
+        """Stop a recording, or ask for the session's metadata and start one."""
+        if self.active:
+            self.stop()
+            return
+        dialog = SessionDialog(remembered_parent_folder(self.window.store), self.window)
+        if dialog.exec():
+            self.start(dialog.metadata(), dialog.parent_folder())
+
+    def start(self, metadata: SessionMetadata, parent_folder: Path) -> Path | None:
+        """Record the current source into a new session folder under `parent_folder`; the folder,
+        or None (with the reason in the status bar) when recording cannot start."""
+        window = self.window
+        capture = window.capture
+        if self.active:
+            return self.recorder.path
+        if capture is None or not capture.isRunning():
+            return self._refuse("Open a camera or video before recording (Source menu).")
+        if isinstance(capture, SessionReplayThread):
+            return self._refuse("A session under review is already recorded: open a camera or video to record.")
+        window.store.setValue(PARENT_FOLDER_KEY, str(parent_folder))
+        try:
+            recorder = Recorder.for_pipeline(
+                new_session_dir(parent_folder, metadata.participant),
+                capture.source,
+                window.inference.pipeline,
+                metadata=metadata,
+            )
+        except FerLiveError as exc:
+            return self._refuse(f"Recording not started: {exc}")
+        self.recorder = recorder
+        window.inference.set_recorder(recorder)
+        window.toolbar.set_recording(True)
+        self._enable_markers(True)
+        self._show_status()
+        self._clock.start()
+        return recorder.path
+
+    def stop(self, stopped_by: str = "stopped") -> None:
+        """Finish the session (nothing happens when none is being recorded)."""
+        if self.recorder is None:
+            return
+        recorder, self.recorder = self.recorder, None
+        self.window.inference.set_recorder(None)  # waits for a frame being written: finish() never races it
+        self._awaited_last_frame = None
+        self._last_frame_timeout.stop()
+        self._clock.stop()
+        self.status_label.clear()
+        self.window.toolbar.set_recording(False)
+        self._enable_markers(False)
+        try:
+            recorder.finish(stopped_by)
+        except FerLiveError as exc:
+            self.window.show_error(f"Recording not finished properly: {exc}")
+            return
+        self.window.statusBar().showMessage(
+            f"Session saved: {recorder.path} ({recorder.frames_recorded} frames, "
+            f"{format_clock(recorder.duration_s)}, {len(recorder.markers)} markers)"
+        )
+
+    # -- markers --------------------------------------------------------------------------------
+    def add_marker(self, key: str, note: str = "") -> Marker | None:
+        """Mark the current frame: `key` 1–9, or "m" with the marker's text in `note`."""
+        if self.recorder is None:
+            return None
+        try:
+            marker = self.recorder.add_marker(key, note)
+        except FerLiveError as exc:
+            self.window.statusBar().showMessage(f"Marker not added: {exc}", MARKER_MESSAGE_MS)
+            return None
+        self.window.statusBar().showMessage(
+            f"Marker '{marker.text}' at {format_clock(marker.time_s)}", MARKER_MESSAGE_MS
+        )
+        return marker
+
+    def ask_note_marker(self) -> None:
+        """A free-text marker; it is placed when the note is confirmed (the recorder marks its current frame)."""
+        if self.recorder is None:
+            return
+        text, accepted = QInputDialog.getText(self.window, "Marker", "Note for this moment:")
+        if accepted and text.strip():
+            self.add_marker(TEXT_MARKER_KEY, text)
+
+    # -- events ---------------------------------------------------------------------------------
+    def _on_source_started(self, capture) -> None:
+        self.stop("source changed")  # a session records one source
+        capture.reached_end.connect(self._on_source_ended)
+        capture.failed.connect(self._on_source_failed)
+
+    def _on_source_ended(self) -> None:
+        """A file ended: stop once its last frame has been processed and written (it usually
+        is still in inference when the end is noticed)."""
+        capture = self.window.capture
+        if self.recorder is None or self.sender() is not capture:
+            return
+        shown = self.window.last_displayed
+        if capture.last_delivered is None or (shown is not None and shown.captured is capture.last_delivered):
+            self.stop("source ended")
+            return
+        self._awaited_last_frame = capture.last_delivered
+        self._last_frame_timeout.start()
+
+    def _on_result_displayed(self, processed: ProcessedFrame) -> None:
+        # Displayed means written: inference records a frame before it hands the result on.
+        if self._awaited_last_frame is not None and processed.captured is self._awaited_last_frame:
+            self.stop("source ended")
+
+    def _on_source_failed(self, message: str) -> None:
+        if self.sender() is self.window.capture:
+            self.stop(f"source failed: {message}")
+
+    def _on_write_failed(self, message: str) -> None:
+        self.window.show_error(f"Recording stopped: {message}")
+        self.stop(f"error: {message}")
+
+    # -- display --------------------------------------------------------------------------------
+    def _refuse(self, message: str) -> None:
+        self.window.statusBar().showMessage(message)
+        self.window.toolbar.set_recording(False)
+
+    def _enable_markers(self, enabled: bool) -> None:
+        for action in self.marker_actions:
+            action.setEnabled(enabled)
+
+    def _show_status(self) -> None:
+        if self.recorder is not None:
+            self.status_label.setText(f"Recording {self.recorder.path} · {format_clock(self.recorder.duration_s)}")

@@ -1,0 +1,313 @@
+"""Research sessions in the window, offscreen: recording writes every processed frame with its
+result, metadata and the markers pressed; review replays frames.csv (never the engine), seeks to
+markers; bad session folders give one line and leave the app running.
+
+The model is random (mechanics only); faces are real (the one-face fixture video).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QDialog, QInputDialog  # noqa: E402
+
+from fer_live import cli  # noqa: E402
+from fer_live.engine import Engine  # noqa: E402
+from fer_live.gui import settings as gui_settings  # noqa: E402
+from fer_live.gui.session_dialog import SessionDialog, remembered_parent_folder  # noqa: E402
+from fer_live.gui.settings import GuiSettings  # noqa: E402
+from fer_live.gui.window import MainWindow  # noqa: E402
+from fer_live.pipeline import Pipeline, PipelineSettings  # noqa: E402
+from fer_live.results import FrameResult  # noqa: E402
+from fer_live.sessions.reader import Session  # noqa: E402
+from fer_live.sessions.recorder import Recorder, SessionMetadata  # noqa: E402
+from fer_live.sources import VideoFileSource  # noqa: E402
+
+# Raw predictions and no looping: a recording of the fixture video stops when the file ends.
+TEST_SETTINGS = GuiSettings(smoothing=0.0, loop_video=False, device="cpu")
+SKIPPED_FRAMES = range(20, 25)  # not given to the recorder: video frames 20–24 repeat frame 19
+MARKED_FRAMES = {15: ("1", ""), 30: ("m", "door opened"), 45: ("2", "")}
+
+
+@pytest.fixture
+def gui_store(tmp_path):
+    return gui_settings.open_store(tmp_path / "gui.ini")
+
+
+@pytest.fixture
+def make_window(qtbot, random_weights, gui_store):
+    def make(settings: GuiSettings = TEST_SETTINGS) -> MainWindow:
+        window = MainWindow(Engine(random_weights, "cpu", threads=1), settings, gui_store)
+        qtbot.addWidget(window)  # closed (threads stopped, recording finished) at teardown
+        window.show()
+        return window
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def recorded_session(tmp_path_factory, one_face_video, random_weights):
+    """60 frames of the one-face video recorded through the Recorder API, with a gap the recorder
+    fills and markers at frames 15, 30 and 45."""
+    out = tmp_path_factory.mktemp("review") / "session"
+    settings = PipelineSettings(smoothing=0.0, device="cpu", threads=1)
+    with VideoFileSource(one_face_video[0]) as source, Pipeline(settings, random_weights) as pipeline:
+        recorder = Recorder.for_pipeline(out, source, pipeline, metadata=SessionMetadata("P03", "review"))
+        for frame in source:
+            if frame.index >= 60:
+                break
+            if frame.index in SKIPPED_FRAMES:
+                continue
+            recorder.write(frame, pipeline.process(frame.index, frame.time_s, frame.image))
+            if frame.index in MARKED_FRAMES:
+                recorder.add_marker(*MARKED_FRAMES[frame.index])
+        recorder.finish("source ended")
+    return out
+
+
+def assert_same_results(shown: FrameResult, expected: FrameResult, rounded_by_csv: bool = False) -> None:
+    """Same faces with the same numbers; exactly, or up to the decimals frames.csv keeps (4 for
+    probabilities and valence/arousal, 1 for boxes) when `expected` was read back from it."""
+    atol, box_atol = (5.1e-5, 0.051) if rounded_by_csv else (0.0, 0.0)
+    assert [f.face_id for f in shown.faces] == [f.face_id for f in expected.faces]
+    for face, twin in zip(shown.faces, expected.faces, strict=True):
+        np.testing.assert_allclose(face.probs, twin.probs, atol=atol, rtol=0)
+        np.testing.assert_allclose([face.valence, face.arousal], [twin.valence, twin.arousal], atol=atol, rtol=0)
+        np.testing.assert_allclose(face.box, twin.box, atol=box_atol, rtol=0)
+
+
+def source_frame(path, index: int) -> np.ndarray:
+    with VideoFileSource(path) as source:
+        return next(frame.image for frame in source if frame.index == index)
+
+
+def test_recording_writes_every_processed_frame_with_metadata_and_markers(
+    make_window, qtbot, one_face_video, tmp_path, monkeypatch
+):
+    path, _ = one_face_video
+    window = make_window()
+    assert window.open_source_spec(str(path))
+    qtbot.waitUntil(lambda: window.last_displayed is not None, timeout=20_000)
+    window.set_playing(False)
+    qtbot.wait(300)  # the frame in inference lands; nothing is processed again until playing resumes
+    processed_before = window.inference.frames_processed
+    shown = []
+    window.result_displayed.connect(shown.append)
+
+    folder = window.recording.start(SessionMetadata("P07", "calm", "pilot run"), tmp_path / "sessions")
+    assert folder is not None and folder.parent == tmp_path / "sessions" and folder.name.endswith("_P07")
+    assert window.toolbar.record_button.isChecked()
+    window.set_playing(True)
+    qtbot.waitUntil(lambda: len(shown) >= 10, timeout=20_000)
+    assert window.recording.status_label.text().startswith(f"Recording {folder} · 00:0")
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("door  opened", True))
+    window.activateWindow()
+    for key in (Qt.Key.Key_1, Qt.Key.Key_3, Qt.Key.Key_M):
+        qtbot.keyClick(window, key)
+    qtbot.waitUntil(lambda: not window.recording.active, timeout=20_000)  # the file ended
+    assert not window.toolbar.record_button.isChecked()
+    assert window.statusBar().currentMessage().startswith(f"Session saved: {folder}")
+    processed = window.inference.frames_processed - processed_before
+
+    session = Session.load(folder)
+    info = session.info
+    assert (info["participant"], info["condition"], info["notes"]) == ("P07", "calm", "pilot run")
+    assert info["stopped_by"] == "source ended" and session.complete
+    assert info["settings"]["smoothing"] == 0.0 and info["resolution"] == [640, 480]
+    # One row per processed frame, none skipped, up to the file's last frame.
+    assert len(session.results) == processed
+    assert session.results[-1].frame == 89
+    recorded = {result.frame: result for result in session.results}
+    assert len(recorded) == processed
+    # What the window showed is what was recorded (frames.csv keeps 4 decimals), on the session clock.
+    first = session.results[0]
+    assert 0 < len(shown) <= processed
+    for processed_frame in shown:
+        row = recorded[processed_frame.captured.frame.index]
+        assert_same_results(processed_frame.result, row, rounded_by_csv=True)
+        assert row.time_s == pytest.approx(processed_frame.result.time_s - first.frame / 30, abs=2e-3)
+    # Frames inference skipped under load are filled, so video frame n is source frame first + n.
+    assert session.video_frames == [result.frame - first.frame for result in session.results]
+    assert session.video_frame_count == 90 - first.frame
+    # The video holds the clean source frame (MJPG is lossy, overlays would differ far more).
+    with session.open_video() as video:
+        difference = np.abs(video.read(30).astype(int) - source_frame(path, first.frame + 30).astype(int))
+    assert difference.mean() < 3
+
+    assert [(m.key, m.label, m.note) for m in session.markers] == [
+        ("1", "event 1", ""),
+        ("3", "event 3", ""),
+        ("m", "note", "door opened"),
+    ]
+    assert all(m.video_frame in session.video_frames for m in session.markers)
+
+
+def test_record_button_asks_for_the_session_stops_on_ctrl_r_and_reports_errors(
+    make_window, qtbot, one_face_video, tmp_path, monkeypatch, gui_store
+):
+    def fill_in_and_accept(dialog: SessionDialog) -> QDialog.DialogCode:
+        dialog.participant.setText("P02")
+        dialog.condition.setText("stress")
+        dialog.notes.setPlainText("second visit")
+        dialog.folder.setText(str(tmp_path / "studies"))
+        return QDialog.DialogCode.Accepted.value
+
+    monkeypatch.setattr(SessionDialog, "exec", fill_in_and_accept)
+    window = make_window(replace(TEST_SETTINGS, loop_video=True))
+    assert window.open_source_spec(str(one_face_video[0]))
+    qtbot.waitUntil(lambda: window.last_displayed is not None, timeout=20_000)
+
+    qtbot.mouseClick(window.toolbar.record_button, Qt.MouseButton.LeftButton)
+    assert window.recording.active and window.toolbar.record_button.isChecked()
+    qtbot.waitUntil(lambda: window.recording.recorder.frames_recorded >= 5, timeout=20_000)
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert not window.recording.active and not window.toolbar.record_button.isChecked()
+    (folder,) = (tmp_path / "studies").iterdir()
+    session = Session.load(folder)
+    assert (session.info["participant"], session.info["condition"]) == ("P02", "stress")
+    assert session.info["notes"] == "second visit" and session.info["stopped_by"] == "stopped"
+    assert len(session.results) >= 5
+    assert remembered_parent_folder(gui_store) == tmp_path / "studies"
+    # Number keys mark nothing (and break nothing) when no session is being recorded.
+    qtbot.keyClick(window, Qt.Key.Key_1)
+
+    # A folder that cannot be created: a message, no recording, and the video plays on.
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    assert window.recording.start(SessionMetadata("P09"), blocker) is None
+    assert window.statusBar().currentMessage().startswith("Recording not started: cannot create session folder")
+    assert not window.recording.active and not window.toolbar.record_button.isChecked()
+    displayed = window.stats.displayed
+    qtbot.waitUntil(lambda: window.stats.displayed > displayed + 3, timeout=20_000)
+
+
+def test_review_replays_recorded_results_without_the_engine_and_seeks_to_markers(
+    make_window, qtbot, recorded_session, one_face_video
+):
+    session = Session.load(recorded_session)
+    window = make_window()
+    engine = window.inference.pipeline.engine
+    predictions = []
+    real_predict = engine.predict
+    engine.predict = lambda crops: predictions.append(len(crops)) or real_predict(crops)
+    shown = []
+    window.result_displayed.connect(shown.append)
+
+    assert window.review.open_session(recorded_session)
+    qtbot.waitUntil(lambda: len(shown) >= 12, timeout=20_000)
+    window.set_playing(False)
+    qtbot.wait(300)
+    # Every shown frame carries the results recorded for it: exactly frames.csv's numbers.
+    for processed in shown:
+        expected = session.latest_result(processed.captured.frame.index)
+        assert (processed.result.frame, processed.result.time_s) == (expected.frame, expected.time_s)
+        assert_same_results(processed.result, expected)
+    last = window.last_displayed
+    video_frame = last.captured.frame.index
+    expected = session.latest_result(video_frame)
+    face = expected.largest_face()
+    assert face is not None
+    np.testing.assert_array_equal(window.bars.values(), face.probs.astype(float))
+    assert window.circumplex.points() == {f.face_id: (f.valence, f.arousal) for f in expected.faces}
+    times, valence, arousal = window.timeline.series()
+    assert (times[-1], valence[-1], arousal[-1]) == (expected.time_s, face.valence, face.arousal)
+    assert window.toolbar.slider.value() == video_frame
+    with session.open_video() as video:
+        np.testing.assert_array_equal(last.captured.frame.image, video.read(video_frame))
+
+    # A frame the recorder filled shows the results of the recorded frame it repeats.
+    window.seek_to_frame(22)
+    qtbot.waitUntil(lambda: window.last_displayed.captured.frame.index == 22, timeout=10_000)
+    assert session.result_at(22) is None and window.last_displayed.result.frame == 19
+    assert_same_results(window.last_displayed.result, session.result_at(19))
+
+    # Markers: listed in the dock, drawn on the timeline, and a click seeks to the marker's frame.
+    assert window.review.dock.isVisible()
+    markers = session.markers
+    assert [m.video_frame for m in markers] == [15, 30, 45]  # the filled gap keeps video and source frames aligned
+    assert window.timeline.markers() == [(m.time_s, m.text) for m in markers]
+    texts = [window.review.marker_list.item(i).text() for i in range(window.review.marker_list.count())]
+    assert texts == ["00:00  [1] event 1", "00:01  [m] door opened", "00:01  [2] event 2"]
+    marker_list = window.review.marker_list
+    item = marker_list.item(2)
+    qtbot.mouseClick(marker_list.viewport(), Qt.MouseButton.LeftButton, pos=marker_list.visualItemRect(item).center())
+    qtbot.waitUntil(lambda: window.last_displayed.captured.frame.index == markers[2].video_frame, timeout=10_000)
+    expected = session.result_at(markers[2].video_frame)
+    np.testing.assert_array_equal(window.bars.values(), expected.largest_face().probs.astype(float))
+    assert window.toolbar.slider.value() == markers[2].video_frame
+
+    assert predictions == [] and window.inference.frames_processed == 0
+    # Another source leaves review: no markers, no dock, inference again.
+    assert window.open_source_spec(str(one_face_video[0]))
+    assert window.review.session is None and not window.review.dock.isVisible()
+    assert window.timeline.markers() == []
+    qtbot.waitUntil(lambda: window.inference.frames_processed > 0, timeout=20_000)
+
+
+def test_a_bad_session_folder_shows_one_line_and_the_app_keeps_running(
+    make_window, qtbot, recorded_session, one_face_video, tmp_path
+):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    corrupt_json = tmp_path / "corrupt_json"
+    shutil.copytree(recorded_session, corrupt_json)
+    (corrupt_json / "session.json").write_text('{"format": "fer_live.session/1", "fps":')
+    corrupt_rows = tmp_path / "corrupt_rows"
+    shutil.copytree(recorded_session, corrupt_rows)
+    with open(corrupt_rows / "frames.csv", "a") as handle:
+        handle.write("61,not a time,1,,,,,,,,,,,,,,,,,,,,\n")
+
+    window = make_window()
+    assert window.open_source_spec(str(one_face_video[0]))
+    for folder, words in ((empty, "no session.json"), (corrupt_json, "cannot read"), (corrupt_rows, "corrupt")):
+        assert not window.review.open_session(folder)
+        message = window.video_view.message
+        assert message.startswith("Cannot open session:") and words in message and str(folder) in message
+        assert "\n" not in message and window.statusBar().currentMessage() == message
+        assert window.review.session is None
+    displayed = window.stats.displayed
+    qtbot.waitUntil(lambda: window.stats.displayed > displayed + 3, timeout=20_000)  # the video plays on
+
+
+def test_cli_gui_reviews_a_session_folder_and_refuses_a_corrupt_one(
+    recorded_session, random_weights, tmp_path, capsys, qapp
+):
+    options = ["--weights", str(random_weights), "--settings-file", str(tmp_path / "gui.ini")]
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(recorded_session, corrupt)
+    (corrupt / "session.json").write_text("{")
+    assert cli.main(["gui", "--source", str(corrupt), *options]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("fer-live: error:") and str(corrupt) in err[0]
+
+    seen = {}
+
+    def close_once_frames_show() -> None:
+        window = next(w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow))
+        if window.stats.displayed < 3:
+            return
+        seen.update(session=window.review.session, processed=window.inference.frames_processed)
+        window.close()
+        qapp.quit()
+
+    poll = QTimer()
+    poll.timeout.connect(close_once_frames_show)
+    poll.start(100)
+    give_up = QTimer()  # never hang the suite
+    give_up.setSingleShot(True)
+    give_up.timeout.connect(qapp.quit)
+    give_up.start(20_000)
+    try:
+        assert cli.main(["gui", "--source", str(recorded_session), *options]) == 0
+    finally:
+        poll.stop()
+        give_up.stop()
+    assert seen["session"].path == recorded_session and seen["processed"] == 0
