@@ -8,6 +8,7 @@ The model is random (mechanics only); faces are real (the one-face fixture video
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog  # noqa: E402
 
 from fer_live import cli  # noqa: E402
 from fer_live.engine import Engine  # noqa: E402
+from fer_live.errors import SourceError  # noqa: E402
 from fer_live.gui import settings as gui_settings  # noqa: E402
 from fer_live.gui.session_dialog import SessionDialog, remembered_parent_folder  # noqa: E402
 from fer_live.gui.settings import GuiSettings  # noqa: E402
@@ -28,7 +30,7 @@ from fer_live.pipeline import Pipeline, PipelineSettings  # noqa: E402
 from fer_live.results import FrameResult  # noqa: E402
 from fer_live.sessions.reader import Session  # noqa: E402
 from fer_live.sessions.recorder import Recorder, SessionMetadata  # noqa: E402
-from fer_live.sources import VideoFileSource  # noqa: E402
+from fer_live.sources import Frame, Source, VideoFileSource  # noqa: E402
 
 # Raw predictions and no looping: a recording of the fixture video stops when the file ends.
 TEST_SETTINGS = GuiSettings(smoothing=0.0, loop_video=False, device="cpu")
@@ -188,9 +190,48 @@ def test_record_button_asks_for_the_session_stops_on_ctrl_r_and_reports_errors(
     displayed = window.stats.displayed
     qtbot.waitUntil(lambda: window.stats.displayed > displayed + 3, timeout=20_000)
 
+    # Closing the window finishes a session being recorded.
+    folder = window.recording.start(SessionMetadata("P10"), tmp_path / "studies")
+    qtbot.waitUntil(lambda: window.recording.recorder.frames_recorded >= 3, timeout=20_000)
+    window.close()
+    session = Session.load(folder)
+    assert session.complete and session.info["stopped_by"] == "window closed"
+    assert len(session.results) >= 3
+
+
+class VanishingCamera(Source):
+    """A live source that delivers a few frames and then fails, as an unplugged webcam does."""
+
+    is_live = True
+    description = "camera 7"
+
+    def __init__(self, images: list[np.ndarray]):
+        self.images = images
+
+    def __iter__(self):
+        for index, image in enumerate(self.images):
+            time.sleep(1 / 30)
+            yield Frame(index, index / 30, image)
+        raise SourceError("camera 7 stopped delivering frames (disconnected?)")
+
+
+def test_a_camera_that_fails_finishes_the_session(make_window, qtbot, one_face_video, tmp_path):
+    with VideoFileSource(one_face_video[0]) as source:
+        images = [frame.image for frame, _ in zip(source, range(30), strict=False)]
+    window = make_window()
+    window.play_source(VanishingCamera(images), "camera 7")
+    folder = window.recording.start(SessionMetadata("P11"), tmp_path)
+    assert folder is not None
+    qtbot.waitUntil(lambda: not window.recording.active, timeout=20_000)
+    assert "disconnected" in window.video_view.message  # the window still says what happened
+    session = Session.load(folder)
+    assert session.complete and session.info["source_is_live"]
+    assert session.info["stopped_by"].startswith("source failed: camera 7 stopped delivering frames")
+    assert 0 < len(session.results) <= 30
+
 
 def test_review_replays_recorded_results_without_the_engine_and_seeks_to_markers(
-    make_window, qtbot, recorded_session, one_face_video
+    make_window, qtbot, recorded_session, one_face_video, monkeypatch
 ):
     session = Session.load(recorded_session)
     window = make_window()
@@ -243,6 +284,12 @@ def test_review_replays_recorded_results_without_the_engine_and_seeks_to_markers
     expected = session.result_at(markers[2].video_frame)
     np.testing.assert_array_equal(window.bars.values(), expected.largest_face().probs.astype(float))
     assert window.toolbar.slider.value() == markers[2].video_frame
+
+    # A reviewed session is not recorded again: Record says why before asking for metadata.
+    monkeypatch.setattr(SessionDialog, "exec", lambda dialog: pytest.fail("the dialog opened"))
+    window.recording.toggle()
+    assert window.statusBar().currentMessage().startswith("A session under review is already recorded")
+    assert not window.recording.active and not window.toolbar.record_button.isChecked()
 
     assert predictions == [] and window.inference.frames_processed == 0
     # Another source leaves review: no markers, no dock, inference again.

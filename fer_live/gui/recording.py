@@ -68,6 +68,10 @@ class SessionRecording(QObject):
         if self.active:
             self.stop()
             return
+        reason = self._why_not_recordable()
+        if reason is not None:  # said before the dialog, not after the researcher filled it in
+            self._refuse(reason)
+            return
         dialog = SessionDialog(remembered_parent_folder(self.window.store), self.window)
         if dialog.exec():
             self.start(dialog.metadata(), dialog.parent_folder())
@@ -79,10 +83,9 @@ class SessionRecording(QObject):
         capture = window.capture
         if self.active:
             return self.recorder.path
-        if capture is None or not capture.isRunning():
-            return self._refuse("Open a camera or video before recording (Source menu).")
-        if isinstance(capture, SessionReplayThread):
-            return self._refuse("A session under review is already recorded: open a camera or video to record.")
+        reason = self._why_not_recordable()
+        if reason is not None:
+            return self._refuse(reason)
         window.store.setValue(PARENT_FOLDER_KEY, str(parent_folder))
         try:
             recorder = Recorder.for_pipeline(
@@ -177,6 +180,14 @@ class SessionRecording(QObject):
     def _on_write_failed(self, message: str) -> None:
         self.window.show_error(f"Recording stopped: {message}")
         self.stop(f"error: {message}")
+
+    def _why_not_recordable(self) -> str | None:
+        capture = self.window.capture
+        if capture is None or not capture.isRunning():
+            return "Open a camera or video before recording (Source menu)."
+        if isinstance(capture, SessionReplayThread):
+            return "A session under review is already recorded: open a camera or video to record."
+        return None
 
     # -- display --------------------------------------------------------------------------------
     def _refuse(self, message: str) -> None:
