@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog  # noqa: E402
 
 from fer_live import cli  # noqa: E402
 from fer_live.engine import Engine  # noqa: E402
-from fer_live.errors import SourceError  # noqa: E402
+from fer_live.errors import FerLiveError, SourceError  # noqa: E402
 from fer_live.gui import settings as gui_settings  # noqa: E402
 from fer_live.gui.session_dialog import SessionDialog, remembered_parent_folder  # noqa: E402
 from fer_live.gui.settings import GuiSettings  # noqa: E402
@@ -190,8 +190,21 @@ def test_record_button_asks_for_the_session_stops_on_ctrl_r_and_reports_errors(
     displayed = window.stats.displayed
     qtbot.waitUntil(lambda: window.stats.displayed > displayed + 3, timeout=20_000)
 
-    # Closing the window finishes a session being recorded.
+    # A write that fails (a full disk) stops the recording with a message; the video plays on.
     folder = window.recording.start(SessionMetadata("P10"), tmp_path / "studies")
+
+    def disk_full(*args, **kwargs):
+        raise FerLiveError(f"cannot write session in {folder}: No space left on device")
+
+    window.recording.recorder.write = disk_full
+    qtbot.waitUntil(lambda: not window.recording.active, timeout=20_000)
+    assert window.video_view.message.startswith("Recording stopped: cannot write session")
+    assert Session.load(folder).info["stopped_by"].startswith("error: cannot write session")
+    displayed = window.stats.displayed
+    qtbot.waitUntil(lambda: window.stats.displayed > displayed + 3, timeout=20_000)
+
+    # Closing the window finishes a session being recorded.
+    folder = window.recording.start(SessionMetadata("P12"), tmp_path / "studies")
     qtbot.waitUntil(lambda: window.recording.recorder.frames_recorded >= 3, timeout=20_000)
     window.close()
     session = Session.load(folder)

@@ -177,7 +177,9 @@ class SessionRecording(QObject):
         if self.sender() is self.window.capture:
             self.stop(f"source failed: {message}")
 
-    def _on_write_failed(self, message: str) -> None:
+    def _on_write_failed(self, recorder: Recorder, message: str) -> None:
+        if recorder is not self.recorder:  # a session already stopped (the signal is queued)
+            return
         self.window.show_error(f"Recording stopped: {message}")
         self.stop(f"error: {message}")
 

@@ -178,7 +178,7 @@ class InferenceThread(QThread):
     result_ready = Signal()  # a ProcessedFrame waits in `results` (emitted only when the slot was empty)
     failed = Signal(str)
     device_changed = Signal(str)
-    recording_failed = Signal(str)  # the recorder could not write; it has been detached
+    recording_failed = Signal(object, str)  # (recorder, why): it could not write and has been detached
 
     def __init__(self, pipeline: Pipeline, frames: LatestSlot[CapturedFrame], results: LatestSlot[ProcessedFrame]):
         super().__init__()
@@ -237,8 +237,8 @@ class InferenceThread(QThread):
             try:
                 self._recorder.write(captured.frame, result, wall_clock_iso_at(captured.captured_at))
             except FerLiveError as exc:  # e.g. the disk is full: inference and display go on
+                self.recording_failed.emit(self._recorder, str(exc))
                 self._recorder = None
-                self.recording_failed.emit(str(exc))
 
     def _apply_pending_settings(self) -> None:
         with self._lock:
