@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QDialog, QInputDialog  # noqa: E402
 
 from fer_live import cli  # noqa: E402
@@ -338,7 +338,7 @@ def test_a_bad_session_folder_shows_one_line_and_the_app_keeps_running(
 
 
 def test_cli_gui_reviews_a_session_folder_and_refuses_a_corrupt_one(
-    recorded_session, random_weights, tmp_path, capsys, qapp
+    recorded_session, random_weights, tmp_path, capsys, qapp, qtbot, monkeypatch
 ):
     options = ["--weights", str(random_weights), "--settings-file", str(tmp_path / "gui.ini")]
     corrupt = tmp_path / "corrupt"
@@ -348,26 +348,16 @@ def test_cli_gui_reviews_a_session_folder_and_refuses_a_corrupt_one(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fer-live: error:") and str(corrupt) in err[0]
 
+    # The real event loop is replaced by one that waits for frames: quitting a real exec() inside the
+    # test process would leave Qt unable to deliver the threads' signals to later tests.
     seen = {}
 
-    def close_once_frames_show() -> None:
-        window = next(w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow))
-        if window.stats.displayed < 3:
-            return
+    def exec_until_frames_show() -> int:
+        window = next(w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
+        qtbot.waitUntil(lambda: window.stats.displayed >= 3, timeout=20_000)
         seen.update(session=window.review.session, processed=window.inference.frames_processed)
-        window.close()
-        qapp.quit()
+        return 0
 
-    poll = QTimer()
-    poll.timeout.connect(close_once_frames_show)
-    poll.start(100)
-    give_up = QTimer()  # never hang the suite
-    give_up.setSingleShot(True)
-    give_up.timeout.connect(qapp.quit)
-    give_up.start(20_000)
-    try:
-        assert cli.main(["gui", "--source", str(recorded_session), *options]) == 0
-    finally:
-        poll.stop()
-        give_up.stop()
+    monkeypatch.setattr(qapp, "exec", exec_until_frames_show)
+    assert cli.main(["gui", "--source", str(recorded_session), *options]) == 0
     assert seen["session"].path == recorded_session and seen["processed"] == 0
