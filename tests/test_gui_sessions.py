@@ -85,6 +85,15 @@ def assert_same_results(shown: FrameResult, expected: FrameResult, rounded_by_cs
         np.testing.assert_allclose(face.box, twin.box, atol=box_atol, rtol=0)
 
 
+def wait_until_inference_is_idle(qtbot, window: MainWindow) -> int:
+    """Frames processed once the frame in inference (if any) has landed while the source is paused."""
+    processed = -1
+    while processed != window.inference.frames_processed:
+        processed = window.inference.frames_processed
+        qtbot.wait(300)
+    return processed
+
+
 def source_frame(path, index: int) -> np.ndarray:
     with VideoFileSource(path) as source:
         return next(frame.image for frame in source if frame.index == index)
@@ -98,8 +107,7 @@ def test_recording_writes_every_processed_frame_with_metadata_and_markers(
     assert window.open_source_spec(str(path))
     qtbot.waitUntil(lambda: window.last_displayed is not None, timeout=20_000)
     window.set_playing(False)
-    qtbot.wait(300)  # the frame in inference lands; nothing is processed again until playing resumes
-    processed_before = window.inference.frames_processed
+    processed_before = wait_until_inference_is_idle(qtbot, window)
     shown = []
     window.result_displayed.connect(shown.append)
 
@@ -107,7 +115,8 @@ def test_recording_writes_every_processed_frame_with_metadata_and_markers(
     assert folder is not None and folder.parent == tmp_path / "sessions" and folder.name.endswith("_P07")
     assert window.toolbar.record_button.isChecked()
     window.set_playing(True)
-    qtbot.waitUntil(lambda: len(shown) >= 10, timeout=20_000)
+    # Early, so the keys land while recording even when a busy machine makes inference slow.
+    qtbot.waitUntil(lambda: len(shown) >= 3, timeout=20_000)
     assert window.recording.status_label.text().startswith(f"Recording {folder} · 00:0")
     monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("door  opened", True))
     window.activateWindow()
