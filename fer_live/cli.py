@@ -20,7 +20,9 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fer-live", description="Live facial affect: 8 expressions, valence, arousal.")
+    parser = argparse.ArgumentParser(
+        prog="fer-live", description="Live facial affect: 8 expressions, valence, arousal."
+    )
     parser.add_argument("--version", action="version", version=f"fer_live {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
