@@ -313,11 +313,17 @@ def test_output_path_that_is_a_file(capfd, tmp_path, short_video, random_weights
     assert "not writable" in assert_one_error_about(err, blocker / "sub")
 
 
-@pytest.mark.skipif(AS_ROOT, reason="root writes into read-only folders")
-def test_read_only_output_folder(capfd, tmp_path, short_video, random_weights):
+def test_read_only_output_folder(capfd, monkeypatch, tmp_path, short_video, random_weights):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
+    if AS_ROOT:  # root writes into read-only folders: let the folder refuse as it would for a user
+        import fer_live.annotate
+
+        def refuse(*args, **kwargs):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+        monkeypatch.setattr(fer_live.annotate.tempfile, "NamedTemporaryFile", refuse)
     status, _, err = annotate(capfd, short_video, "-o", locked, "--weights", random_weights)
     assert status == 2
     assert "not writable" in assert_one_error_about(err, locked)
