@@ -222,6 +222,27 @@ def test_record_api_markers_and_reader_mapping(tmp_path):
     video.close()
 
 
+def test_a_marker_keeps_the_moment_it_was_asked_for(tmp_path):
+    """A note typed for a few seconds still marks the frame shown when the researcher pressed M."""
+    recorder = Recorder(
+        tmp_path / "s", source="camera 0", fps=10, settings={}, device="CPU",
+        weights={"file": "none", "sha256": "", "model_version": "unknown"}, is_live=True,
+    )  # fmt: skip
+    for index in range(30):
+        recorder.write(Frame(index, index / 10, np.zeros((16, 16, 3), np.uint8)), FrameResult(index, index / 10))
+        if index == 12:
+            pressed_at = recorder.position()
+    recorder.add_marker("m", "door opened", at=pressed_at)
+    recorder.add_marker(1)
+    recorder.finish()
+    rows = read_rows(tmp_path / "s" / "markers.csv")
+    assert pressed_at == (pytest.approx(1.2), 12)
+    assert [(float(r["time_s"]), int(r["video_frame"]), r["note"]) for r in rows] == [
+        (pytest.approx(1.2), 12, "door opened"),
+        (pytest.approx(2.9), 29, ""),
+    ]
+
+
 def test_dropped_frames_are_filled_so_the_video_keeps_its_rate(tmp_path):
     """A live view records only the frames inference kept: the gaps are filled with the previous
     image (up to 3 s); a longer jump or one back in time (pause, seek) restarts the video clock."""

@@ -127,12 +127,12 @@ class SessionRecording(QObject):
         )
 
     # -- markers --------------------------------------------------------------------------------
-    def add_marker(self, key: str, note: str = "") -> Marker | None:
-        """Mark the current frame: `key` 1–9, or "m" with the marker's text in `note`."""
+    def add_marker(self, key: str, note: str = "", at: tuple[float, int] | None = None) -> Marker | None:
+        """Mark the current frame (or `at`, a `Recorder.position()`): `key` 1–9, or "m" with the text in `note`."""
         if self.recorder is None:
             return None
         try:
-            marker = self.recorder.add_marker(key, note)
+            marker = self.recorder.add_marker(key, note, at)
         except FerLiveError as exc:
             self.window.statusBar().showMessage(f"Marker not added: {exc}", MARKER_MESSAGE_MS)
             return None
@@ -142,12 +142,13 @@ class SessionRecording(QObject):
         return marker
 
     def ask_note_marker(self) -> None:
-        """A free-text marker; it is placed when the note is confirmed (the recorder marks its current frame)."""
+        """A free-text marker at the moment M was pressed, not when the note is confirmed seconds later."""
         if self.recorder is None:
             return
+        pressed_at = self.recorder.position()
         text, accepted = QInputDialog.getText(self.window, "Marker", "Note for this moment:")
         if accepted and text.strip():
-            self.add_marker(TEXT_MARKER_KEY, text)
+            self.add_marker(TEXT_MARKER_KEY, text, pressed_at)
 
     # -- events ---------------------------------------------------------------------------------
     def _on_source_started(self, capture) -> None:

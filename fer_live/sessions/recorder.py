@@ -273,9 +273,17 @@ class Recorder:
         self.video_frames += 1
         return self.video_frames - 1
 
-    def add_marker(self, key: str | int = TEXT_MARKER_KEY, note: str = "") -> Marker:
-        """Mark an event at the current frame: `key` 1–9 (labelled by the session's marker labels,
-        with an optional note) or "m" for a free-text marker whose text is `note`."""
+    def position(self) -> tuple[float, int]:
+        """(session time in s, video frame) of the last recorded frame: where a marker added now goes."""
+        with self._lock:
+            return self._last_time_s, self._last_video_frame
+
+    def add_marker(
+        self, key: str | int = TEXT_MARKER_KEY, note: str = "", at: tuple[float, int] | None = None
+    ) -> Marker:
+        """Mark an event at the current frame, or at `at` (a `position()` taken earlier, e.g. when a
+        note dialog opened): `key` 1–9 (labelled by the session's marker labels, with an optional
+        note) or "m" for a free-text marker whose text is `note`."""
         key = str(key)
         note = " ".join(note.split())  # one line, so markers.csv stays one row per marker
         if key == TEXT_MARKER_KEY:
@@ -289,9 +297,10 @@ class Recorder:
         with self._lock:
             if self.finished:
                 raise FerLiveError("this session has been finished; markers can no longer be added")
+            time_s, video_frame = at if at is not None else (self._last_time_s, self._last_video_frame)
             marker = Marker(
-                time_s=self._last_time_s,
-                video_frame=self._last_video_frame,
+                time_s=time_s,
+                video_frame=video_frame,
                 wall_time=wall_clock_iso(),
                 key=key,
                 label=label,
