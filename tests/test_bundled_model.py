@@ -1,0 +1,38 @@
+"""The shipped weights: the model card quotes exactly what `training.evaluate` prints for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fer_live.engine import DEFAULT_WEIGHTS
+from fer_live.model import load_weights
+from training.evaluate import evaluate, format_report
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_CARD = ROOT / "assets" / "MODEL_CARD.md"
+
+
+def scored_lines(report: str) -> list[str]:
+    """The metric lines of an evaluate printout (the first two name the weights and data paths)."""
+    return [line for line in report.splitlines()[2:] if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("folder", "detect"),
+    [("ferplus", False), ("diffusionfer", True)],
+)
+def test_model_card_quotes_the_evaluation_of_the_bundled_weights(shared_data, folder, detect):
+    result = evaluate(DEFAULT_WEIGHTS, shared_data / folder, "test", detect=detect)
+    card = MODEL_CARD.read_text(encoding="utf-8")
+    missing = [line for line in scored_lines(format_report(result, detect)) if line not in card]
+    assert missing == []
+
+
+def test_bundled_weights_name_the_command_that_made_them():
+    model, meta = load_weights(DEFAULT_WEIGHTS)
+    assert meta["command"] == "python -m training.train --config training/configs/bundled.toml"
+    card = MODEL_CARD.read_text(encoding="utf-8")
+    assert meta["command"] in card
+    assert f"{sum(p.numel() for p in model.parameters()):,}" in card
