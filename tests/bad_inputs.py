@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
+
+from fer_live.errors import SourceError
+from fer_live.sources import Frame, Source
 
 JPEG_START = b"\xff\xd8\xff"
 
@@ -62,3 +66,23 @@ def make_bad_file(kind: str, folder: Path, good_video: Path) -> Path:
     elif kind != "missing":
         raise ValueError(f"unknown bad file kind {kind!r}")
     return path
+
+
+class VanishingCamera(Source):
+    """A live source that delivers a few frames and then fails, as an unplugged webcam does."""
+
+    is_live = True
+    description = "camera 7"
+
+    def __init__(self, images: list[np.ndarray]):
+        self.images = images
+        self.closed = False
+
+    def __iter__(self):
+        for index, image in enumerate(self.images):
+            time.sleep(1 / 30)
+            yield Frame(index, index / 30, image)
+        raise SourceError("camera 7 stopped delivering frames (disconnected?)")
+
+    def close(self) -> None:
+        self.closed = True

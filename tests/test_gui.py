@@ -22,7 +22,8 @@ from fer_live.gui import settings as gui_settings  # noqa: E402
 from fer_live.gui.settings import GuiSettings  # noqa: E402
 from fer_live.gui.window import MainWindow  # noqa: E402
 from fer_live.pipeline import Pipeline, PipelineSettings  # noqa: E402
-from fer_live.sources import DEMO_VIDEO, Frame, Source, VideoFileSource  # noqa: E402
+from fer_live.sources import DEMO_VIDEO, VideoFileSource  # noqa: E402
+from tests.bad_inputs import VanishingCamera  # noqa: E402
 
 # Raw predictions (no smoothing) and no looping keep the expected values easy to recompute.
 TEST_SETTINGS = GuiSettings(smoothing=0.0, loop_video=False, device="cpu")
@@ -208,26 +209,6 @@ def test_a_corrupt_file_shows_a_message_and_another_source_can_be_chosen(make_wi
     assert window.open_source_spec("demo")
     assert window.video_view.message == ""
     qtbot.waitUntil(lambda: window.stats.displayed >= 3, timeout=20_000)
-
-
-class VanishingCamera(Source):
-    """A live source that delivers a few frames and then fails, as an unplugged webcam does."""
-
-    is_live = True
-    description = "camera 7"
-
-    def __init__(self, images: list[np.ndarray]):
-        self.images = images
-        self.closed = False
-
-    def __iter__(self):
-        for index, image in enumerate(self.images):
-            time.sleep(1 / 30)
-            yield Frame(index, index / 30, image)
-        raise SourceError("camera 7 stopped delivering frames (disconnected?)")
-
-    def close(self) -> None:
-        self.closed = True
 
 
 def test_a_camera_that_disappears_shows_a_message_and_the_app_keeps_running(make_window, qtbot, one_face_video):

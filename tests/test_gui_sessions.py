@@ -8,7 +8,6 @@ The model is random (mechanics only); faces are real (the one-face fixture video
 from __future__ import annotations
 
 import shutil
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog  # noqa: E402
 
 from fer_live import cli  # noqa: E402
 from fer_live.engine import Engine  # noqa: E402
-from fer_live.errors import FerLiveError, SourceError  # noqa: E402
+from fer_live.errors import FerLiveError  # noqa: E402
 from fer_live.gui import settings as gui_settings  # noqa: E402
 from fer_live.gui.session_dialog import SessionDialog, remembered_parent_folder  # noqa: E402
 from fer_live.gui.settings import GuiSettings  # noqa: E402
@@ -30,7 +29,8 @@ from fer_live.pipeline import Pipeline, PipelineSettings  # noqa: E402
 from fer_live.results import FrameResult  # noqa: E402
 from fer_live.sessions.reader import Session  # noqa: E402
 from fer_live.sessions.recorder import Recorder, SessionMetadata  # noqa: E402
-from fer_live.sources import Frame, Source, VideoFileSource  # noqa: E402
+from fer_live.sources import VideoFileSource  # noqa: E402
+from tests.bad_inputs import VanishingCamera  # noqa: E402
 
 # Raw predictions and no looping: a recording of the fixture video stops when the file ends.
 TEST_SETTINGS = GuiSettings(smoothing=0.0, loop_video=False, device="cpu")
@@ -221,22 +221,6 @@ def test_record_button_asks_for_the_session_stops_on_ctrl_r_and_reports_errors(
     session = Session.load(folder)
     assert session.complete and session.info["stopped_by"] == "window closed"
     assert len(session.results) >= 3
-
-
-class VanishingCamera(Source):
-    """A live source that delivers a few frames and then fails, as an unplugged webcam does."""
-
-    is_live = True
-    description = "camera 7"
-
-    def __init__(self, images: list[np.ndarray]):
-        self.images = images
-
-    def __iter__(self):
-        for index, image in enumerate(self.images):
-            time.sleep(1 / 30)
-            yield Frame(index, index / 30, image)
-        raise SourceError("camera 7 stopped delivering frames (disconnected?)")
 
 
 def test_a_camera_that_fails_finishes_the_session(make_window, qtbot, one_face_video, tmp_path):
