@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fer_live.backends import BACKENDS
 from fer_live.errors import FerLiveError
 
 if TYPE_CHECKING:
@@ -130,9 +131,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--backend",
-        choices=("auto", "torch", "onnx"),
+        choices=BACKENDS,
         default="auto",
-        help="model runtime: onnx (onnxruntime, CPU) or torch; auto = onnx on the CPU, torch on CUDA",
+        help="model runtime: onnx (onnxruntime, CPU), onnx-int8 (quantised, fastest, CPU) or torch; "
+        "auto = onnx on the CPU, torch on CUDA",
     )
     parser.add_argument(
         "--detect-every",

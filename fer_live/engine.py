@@ -1,8 +1,9 @@
 """Inference engine: all face crops of a frame in one batched forward pass, on CPU or CUDA.
 
-Backends: `torch` (the reference, CPU or CUDA with fp16) and `onnx` (onnxruntime on CPU, proven
-equal to torch within 1e-5 on real faces by the tests); `auto` picks onnx on CPU when
-onnxruntime is installed, torch otherwise.
+Backends: `torch` (the reference, CPU or CUDA with fp16), `onnx` (onnxruntime on CPU, proven
+equal to torch within 1e-5 on real faces by the tests) and `onnx-int8` (the quantised graph
+shipped beside the weights, ~1.5× faster than `onnx`; within the tolerance in
+tests/test_onnx_int8.py); `auto` picks onnx on CPU when onnxruntime is installed, torch otherwise.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fer_live.backends import BACKENDS
 from fer_live.errors import FerLiveError, WeightsError
 from fer_live.model import load_weights
 from fer_live.onnx_backend import OnnxModel, onnxruntime_available
+from fer_live.onnx_int8 import Int8Model
 from fer_live.preprocess import crop_face, to_model_input
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -34,20 +37,19 @@ def resolve_device(device: str) -> torch.device:
     raise FerLiveError(f"device must be auto, cpu or cuda, not {device!r}")
 
 
-BACKENDS = ("auto", "torch", "onnx")
-
-
 def resolve_backend(backend: str, device: torch.device) -> str:
     """`auto` → onnx on CPU when onnxruntime is importable, else torch; onnx is CPU-only here."""
     if backend not in BACKENDS:
         raise FerLiveError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     if backend == "auto":
         return "onnx" if device.type == "cpu" and onnxruntime_available() else "torch"
-    if backend == "onnx":
+    if backend.startswith("onnx"):
         if device.type != "cpu":
-            raise FerLiveError("backend 'onnx' runs on the CPU only (use --device cpu, or --backend torch for CUDA)")
+            raise FerLiveError(
+                f"backend {backend!r} runs on the CPU only (use --device cpu, or --backend torch for CUDA)"
+            )
         if not onnxruntime_available():
-            raise FerLiveError("backend 'onnx' needs the onnxruntime package (pip install onnxruntime)")
+            raise FerLiveError(f"backend {backend!r} needs the onnxruntime package (pip install onnxruntime)")
     return backend
 
 
@@ -71,13 +73,16 @@ class Engine:
             torch.set_num_threads(threads)
         self.weights_path = path
         # onnxruntime runs on the CPU here, so asking for it makes `auto` mean the CPU even beside a GPU.
-        self.device = resolve_device("cpu" if device == "auto" and backend == "onnx" else device)
+        self.device = resolve_device("cpu" if device == "auto" and backend.startswith("onnx") else device)
         self.backend = resolve_backend(backend, self.device)
         model, self.meta = load_weights(path)
         self.config = model.config
         self.model = model.to(self.device).eval()
         self._fp16 = self.device.type == "cuda"
-        self._onnx = self._load_onnx(explicit=backend == "onnx") if self.backend == "onnx" else None
+        if self.backend == "onnx-int8":
+            self._onnx = Int8Model(path, torch.get_num_threads())
+        else:
+            self._onnx = self._load_onnx(explicit=backend == "onnx") if self.backend == "onnx" else None
         if self._onnx is None:
             self.backend = "torch"
 
@@ -96,7 +101,8 @@ class Engine:
     def device_name(self) -> str:
         if self.device.type == "cuda":
             return f"CUDA ({torch.cuda.get_device_name(self.device)}, torch fp16)"
-        runtime, threads = ("onnxruntime", self._onnx.threads) if self._onnx else ("torch", torch.get_num_threads())
+        runtime = {"onnx": "onnxruntime", "onnx-int8": "onnxruntime int8"}.get(self.backend, "torch")
+        threads = self._onnx.threads if self._onnx else torch.get_num_threads()
         return f"CPU ({runtime}, {threads} thread{'' if threads == 1 else 's'})"
 
     @property

@@ -102,6 +102,19 @@ def write_cached(name: str, data: bytes) -> Path | None:
     return None
 
 
+def session_options(threads: int):
+    """onnxruntime settings for a model that shares a few cores with detection and decoding."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Spinning workers would fight the detector and decoder threads for the same few cores;
+    # on a busy 2-core machine it made batch-1 inference 4× slower.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 class OnnxModel:
     """Runs `model`'s ONNX export in onnxruntime; call like the model, on a float32 N×C×H×W array."""
 
@@ -133,14 +146,8 @@ class OnnxModel:
     def _session_if_equal(self, data: bytes, probe: np.ndarray, expected: list[np.ndarray]):
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        # Spinning workers would fight the detector and decoder threads for the same few cores;
-        # on a busy 2-core machine it made batch-1 inference 4× slower.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+            session = ort.InferenceSession(data, session_options(self.threads), providers=["CPUExecutionProvider"])
             got = session.run(list(OUTPUT_NAMES), {INPUT_NAME: probe})
         except Exception:  # a damaged cache file: onnxruntime raises its own exception types
             return None

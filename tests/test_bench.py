@@ -71,6 +71,19 @@ def test_model_bench_times_each_backend(capsys, tmp_path, random_weights, shared
     assert len(table_rows(results)) == len(backends)
 
 
+def test_model_bench_times_the_int8_graph_shipped_beside_the_weights(capsys, tmp_path, shared_data):
+    from fer_live.engine import DEFAULT_WEIGHTS
+
+    report = run_bench(
+        capsys, "model", "--batches", "1", "--seconds", "0.05", "--threads", "1",
+        "--weights", str(DEFAULT_WEIGHTS), "--results", str(tmp_path / "results.md"),
+    )  # fmt: skip
+    backends = {entry["backend"]: entry for entry in report["model"]["backends"]}
+    assert backends["onnx-int8"]["precision"] == "int8"
+    assert backends["onnx-int8"]["device"] == "CPU (onnxruntime int8, 1 thread)"
+    assert set(report["model"]["onnx_int8_speedup_over_torch_cpu"]) == {"1"}
+
+
 def test_soak_bench_reports_rss_after_warmup(capsys, tmp_path, random_weights, shared_data):
     results = tmp_path / "results.md"
     report = run_bench(

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from fer_live.backends import BACKENDS
 from fer_live.bench.machine import describe_machine, machine_info, process_peak_rss_mb
 from fer_live.bench.record import DEFAULT_RESULTS, append_row, utc_now
 from fer_live.bench.videos import SHARED_DATA
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="Markdown file to append rows to")
     parser.add_argument("--no-record", action="store_true", help="print JSON only, append no rows")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnx"), help="annotate and soak")
+    parser.add_argument("--backend", default="auto", choices=BACKENDS, help="annotate and soak")
     parser.add_argument("--threads", type=positive_int, help="inference threads (default: torch's, one per core)")
     group = parser.add_argument_group("annotate")
     group.add_argument("--frames", type=positive_int, default=300, help="frames per test video (default 300)")

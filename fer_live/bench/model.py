@@ -1,5 +1,5 @@
 """`model` benchmark: ms per face at several batch sizes for each backend and device available
-(torch and onnxruntime on the CPU; torch fp16 on CUDA), on crops of real faces."""
+(torch, onnxruntime and its int8 graph on the CPU; torch fp16 on CUDA), on crops of real faces."""
 
 from __future__ import annotations
 
@@ -13,19 +13,22 @@ import numpy as np
 from fer_live.bench.videos import BENCH_FACES, load_face
 from fer_live.engine import Engine
 from fer_live.onnx_backend import onnxruntime_available
+from fer_live.onnx_int8 import int8_path
 from fer_live.preprocess import fit_crop
 
 MIN_REPEATS = 5
 WARMUP_CALLS = 3
 
 
-def backends(device: str) -> list[tuple[str, str]]:
+def backends(device: str, weights: Path) -> list[tuple[str, str]]:
     """(backend, device) pairs to time: all available, or those of one `device`."""
     import torch
 
     pairs = [("torch", "cpu")]
     if onnxruntime_available():
         pairs.append(("onnx", "cpu"))
+        if int8_path(weights).is_file():
+            pairs.append(("onnx-int8", "cpu"))
     if torch.cuda.is_available():
         pairs.append(("torch", "cuda"))
     return [pair for pair in pairs if device == "auto" or pair[1] == device]
@@ -71,7 +74,7 @@ def run(args, weights: Path) -> tuple[dict, list[dict[str, str]]]:
     for device in ("cpu", "cuda"):
         engines = [
             Engine(weights, device, args.threads, backend)
-            for backend, where in backends(args.device)
+            for backend, where in backends(args.device, weights)
             if where == device
         ]
         if not engines:
@@ -79,8 +82,8 @@ def run(args, weights: Path) -> tuple[dict, list[dict[str, str]]]:
         crops = [fit_crop(face, engines[0].config) for face in faces]
         batches = args.batches + ([256] if device == "cuda" and 256 not in args.batches else [])
         per_batch = [time_interleaved(engines, crops, batch, args.seconds) for batch in batches]
-        precision = "fp16 (autocast)" if device == "cuda" else "fp32"
         for i, engine in enumerate(engines):
+            precision = {"cuda": "fp16 (autocast)"}.get(device, "int8" if engine.backend == "onnx-int8" else "fp32")
             timings = [timings_of_batch[i] for timings_of_batch in per_batch]
             results.append(
                 {"backend": engine.backend, "device": engine.device_name, "precision": precision, "timings": timings}
@@ -92,23 +95,30 @@ def run(args, weights: Path) -> tuple[dict, list[dict[str, str]]]:
         summary = ", ".join(
             f"batch {t['batch']}: {t['ms_per_face']} ms/face ({t['cpu_ms_per_face']} CPU-ms)" for t in entry["timings"]
         )
-        if entry["backend"] == "onnx" and ratios:
+        ratio_key = speedup_key(entry["backend"])
+        if ratio_key in ratios:
             summary += "; vs torch on CPU: " + ", ".join(
-                f"{ratio}× at batch {batch}" for batch, ratio in ratios["onnx_speedup_over_torch_cpu"].items()
+                f"{ratio}× at batch {batch}" for batch, ratio in ratios[ratio_key].items()
             )
         print(f"model: {entry['device']} {entry['precision']}: {summary}", file=sys.stderr)
         rows.append({"settings": f"{entry['device']}, {entry['precision']}", "results": summary})
     return {"torch_threads": torch.get_num_threads(), "backends": results, **ratios}, rows
 
 
+def speedup_key(backend: str) -> str:
+    return f"{backend.replace('-', '_')}_speedup_over_torch_cpu"
+
+
 def speedups(results: list[dict]) -> dict:
-    """onnxruntime's speed-up over torch on the CPU per batch size, measured in this run."""
+    """Each onnxruntime backend's speed-up over torch on the CPU per batch size, measured in this run."""
     by_backend = {r["backend"]: r for r in results if r["device"].startswith("CPU")}
-    if not {"torch", "onnx"} <= set(by_backend):
+    if "torch" not in by_backend:
         return {}
     torch_ms = {t["batch"]: t["ms_per_face"] for t in by_backend["torch"]["timings"]}
     return {
-        "onnx_speedup_over_torch_cpu": {
-            str(t["batch"]): round(torch_ms[t["batch"]] / t["ms_per_face"], 2) for t in by_backend["onnx"]["timings"]
+        speedup_key(backend): {
+            str(t["batch"]): round(torch_ms[t["batch"]] / t["ms_per_face"], 2) for t in by_backend[backend]["timings"]
         }
+        for backend in ("onnx", "onnx-int8")
+        if backend in by_backend
     }

@@ -1,0 +1,97 @@
+"""The int8 backend: close to torch on real faces (the documented tolerance), built from the
+weights beside it, and refused with one clear line when it is missing, stale or damaged."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from fer_live.engine import DEFAULT_WEIGHTS, Engine
+from fer_live.errors import FerLiveError
+from fer_live.onnx_int8 import int8_path, main
+from fer_live.preprocess import fit_crop
+
+# The tolerance README.md states for --backend onnx-int8, measured on FERPlus test faces.
+MIN_LABEL_AGREEMENT = 0.97
+# Probability gap = total-variation distance between the two 8-class distributions, mean over faces.
+MAX_MEAN_PROBABILITY_GAP = 0.03
+MAX_VA_GAP = 0.15
+
+
+@pytest.fixture(scope="module")
+def ferplus_test_crops(shared_data):
+    folder = shared_data / "ferplus"
+    with open(folder / "labels.csv", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["split"] == "test" and r["duplicate_of_train"] != "1"]
+    config = Engine(DEFAULT_WEIGHTS, "cpu", backend="torch").config
+    return [fit_crop(cv2.imread(str(folder / r["file"]), cv2.IMREAD_GRAYSCALE), config) for r in rows[:400]]
+
+
+def test_shipped_int8_model_is_within_tolerance_of_torch(ferplus_test_crops):
+    int8 = Engine(DEFAULT_WEIGHTS, "cpu", threads=1, backend="onnx-int8")
+    assert int8.backend == "onnx-int8" and int8.device_name == "CPU (onnxruntime int8, 1 thread)"
+    reference_probs, reference_va = Engine(DEFAULT_WEIGHTS, "cpu", backend="torch").predict(ferplus_test_crops)
+    probs, va = int8.predict(ferplus_test_crops)
+    agreement = (probs.argmax(axis=1) == reference_probs.argmax(axis=1)).mean()
+    assert agreement >= MIN_LABEL_AGREEMENT
+    assert np.abs(probs - reference_probs).sum(axis=1).mean() / 2 <= MAX_MEAN_PROBABILITY_GAP
+    assert np.abs(va - reference_va).max() <= MAX_VA_GAP
+    # Static quantisation scales: each face's numbers do not depend on its batch companions.
+    single_probs, single_va = int8.predict(ferplus_test_crops[:1])
+    assert np.array_equal(single_probs[0], probs[0]) and np.array_equal(single_va[0], va[0])
+    assert int8.batch_invariant
+
+
+def test_build_then_refuse_other_weights(random_weights, tiny_ferplus, tmp_path, capsys):
+    weights = tmp_path / "model.pt"
+    shutil.copy(random_weights, weights)
+    with pytest.raises(
+        FerLiveError, match="no int8 model for .*model.pt .*build one with python -m fer_live.onnx_int8 "
+    ):
+        Engine(weights, "cpu", backend="onnx-int8")
+
+    assert main(["--weights", str(weights), "--data", str(tiny_ferplus), "--count", "16"]) == 0
+    assert "calibrated on 16 faces" in capsys.readouterr().out
+    torch_engine = Engine(weights, "cpu", backend="torch")
+    crops = [fit_crop(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), torch_engine.config) for p in _images(tiny_ferplus)]
+    probs, va = Engine(weights, "cpu", backend="onnx-int8").predict(crops)
+    reference_probs, _ = torch_engine.predict(crops)
+    assert probs.shape == (len(crops), 8) and va.shape == (len(crops), 2)
+    assert np.abs(probs - reference_probs).sum(axis=1).mean() / 2 <= 0.05
+
+    other = tmp_path / "other.pt"
+    shutil.copy(DEFAULT_WEIGHTS, other)
+    shutil.copy(int8_path(weights), int8_path(other))
+    with pytest.raises(FerLiveError, match="was built from other weights than .*other.pt; rebuild it"):
+        Engine(other, "cpu", backend="onnx-int8")
+
+    int8_path(weights).write_bytes(b"not an onnx graph")
+    with pytest.raises(FerLiveError, match="int8 model .* is damaged or unreadable"):
+        Engine(weights, "cpu", backend="onnx-int8")
+
+
+def _images(folder):
+    with open(folder / "labels.csv", newline="") as handle:
+        return [folder / r["file"] for r in csv.DictReader(handle) if r["split"] == "test"]
+
+
+def test_shipped_int8_model_was_built_from_the_shipped_weights():
+    Engine(DEFAULT_WEIGHTS, "cpu", backend="onnx-int8")  # raises if stale
+    assert int8_path(DEFAULT_WEIGHTS).stat().st_size < 5_000_000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "no/such/folder"], "no labels.csv in calibration data folder: no/such/folder"),
+        (["--weights", "no/such.pt"], "weights file not found: no/such.pt"),
+    ],
+)
+def test_build_bad_inputs_are_one_line_errors(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"python -m fer_live.onnx_int8: error: {message}"
