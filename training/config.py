@@ -42,8 +42,8 @@ class TrainConfig:
     beta: float = 0.9999
     # Sampling probability ∝ frequency^(−power) of a row's plurality class: 0 = natural, 1 = balanced.
     class_sampling_power: float = 0.0
-    # > 0: after training, fold the logit adjustment τ·log(prior) that lifts every class's
-    # validation recall to this floor into the weights (training/calibrate.py); 0 = off.
+    # > 0: after training, fold per-class logit offsets that lift every class's validation recall
+    # to this floor into the exported weights (training/calibrate.py); 0 = off.
     recall_floor: float = 0.0
     va_mse_weight: float = 1.0
     task_weighting: str = "uncertainty"  # sum | uncertainty

@@ -26,7 +26,7 @@ from fer_live.labels import NUM_CLASSES
 from fer_live.model import SEResNet, load_weights, save_weights
 from fer_live.preprocess import to_model_input
 from training.augment import augment
-from training.calibrate import choose_tau, fold_into_bias, log_prior_from_mass
+from training.calibrate import choose_offsets, fold_into_bias
 from training.config import DataSpec, TrainConfig, load_config
 from training.data import FaceSet, derive_va, file_sha256, va_prototypes
 from training.datasets import load_spec
@@ -262,7 +262,7 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
         f"training time {state['wall_seconds'] / 60:.1f} min"
     )
     if cfg.recall_floor > 0:
-        best = calibrate(best, out / "calibrated.pt", val_set, soft_counts, cfg.recall_floor, device)
+        best = calibrate(best, out / "calibrated.pt", val_set, cfg.recall_floor, device)
     if cfg.export:
         Path(cfg.export).parent.mkdir(parents=True, exist_ok=True)
         Path(cfg.export).write_bytes(best.read_bytes())
@@ -270,27 +270,27 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
     return best
 
 
-def calibrate(best: Path, out: Path, val: FaceSet, class_mass: np.ndarray, floor: float, device) -> Path:
-    """Write `out`: the best weights with the logit adjustment τ chosen on validation folded in.
+def calibrate(best: Path, out: Path, val: FaceSet, floor: float, device) -> Path:
+    """Write `out`: the best weights with the per-class logit offsets chosen on validation folded in.
 
     A separate file, so that re-running (e.g. --resume after the last epoch) never adjusts twice.
     """
     model, meta = load_weights(best)
     model.to(device)
     probs, _ = predict_arrays(model, val.images, device)
-    log_prior = log_prior_from_mass(class_mass)
-    tau, scores = choose_tau(np.log(np.maximum(probs, 1e-30)), val.label, log_prior, floor)
-    fold_into_bias(model, log_prior, tau)
+    offsets, scores = choose_offsets(np.log(np.maximum(probs, 1e-30)), val.label, floor)
+    fold_into_bias(model, offsets)
     names = model.config.classes
     recall = {names[c]: r for c, r in scores["recall"].items()}
-    meta["logit_adjustment"] = {
-        "tau": tau,
+    raised = {names[c]: round(float(o), 2) for c, o in enumerate(offsets) if o > 0}
+    meta["logit_offsets"] = {
+        "offsets": raised,
         "recall_floor": floor,
         "val_accuracy": scores["accuracy"],
         "val_recall": recall,
     }
     save_weights(out, model, meta)
-    print(f"logit adjustment τ = {tau} (val accuracy {scores['accuracy']:.4f}, recall {recall}) → {out}")
+    print(f"logit offsets {raised} (val accuracy {scores['accuracy']:.4f}, recall {recall}) → {out}")
     return out
 
 
