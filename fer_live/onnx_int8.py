@@ -118,6 +118,13 @@ class Int8Model:
         return logits, va
 
 
+def positive_int(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     from fer_live.engine import DEFAULT_WEIGHTS
 
@@ -129,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "--data", type=Path, default=Path("../shared/data/ferplus"), help="calibration faces: a data set folder"
     )
     parser.add_argument("--split", default="train", help="split of --data to calibrate on (default train)")
-    parser.add_argument("--count", type=int, default=512, help="calibration faces (default 512)")
+    parser.add_argument("--count", type=positive_int, default=512, help="calibration faces (default 512)")
     args = parser.parse_args(argv)
     try:
         model, _ = load_weights(args.weights)

@@ -95,3 +95,10 @@ def test_build_bad_inputs_are_one_line_errors(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.strip() == f"python -m fer_live.onnx_int8: error: {message}"
+
+
+def test_build_needs_at_least_one_calibration_face(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--count", "0"])
+    assert exit_info.value.code == 2
+    assert "--count: must be a whole number of at least 1, not '0'" in capsys.readouterr().err
