@@ -110,7 +110,7 @@ def format_report(result: Evaluation, detect: bool) -> str:
     if report["accuracy"] is not None:
         lines += [
             f"accuracy     {num(report['accuracy'])}   (over {report['n']} labelled images)",
-            f"accuracy_7   {num(report['accuracy_7'])}   (contempt images left out, contempt never predicted)",
+            f"accuracy_7   {num(report['accuracy_7'])}   (contempt images and the contempt output left out)",
             f"macro F1     {num(report['macro_f1'])}   weighted F1 {num(report['weighted_f1'])}",
             f"Cohen kappa  {num(report['kappa'])}   Krippendorff alpha {num(report['alpha'])}",
             f"ROC-AUC      {num(report['auc'])}   PR-AUC {num(report['auc_pr'])}   (one-vs-rest, macro)",
