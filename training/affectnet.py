@@ -26,7 +26,7 @@ import numpy as np
 from fer_live.labels import EXPRESSIONS
 from fer_live.model.config import ModelConfig
 from fer_live.preprocess import CROP_SCALE, CROP_SHIFT_UP, crop_face, fit_crop
-from training.data import CropMaker, FaceSet, cached_crops, faceset_from_rows, make_crops
+from training.data import CropMaker, FaceSet, cached_crops, crops_of_rows, faceset_from_rows
 
 LIST_COLUMNS = (
     "subDirectory_filePath",
@@ -186,21 +186,16 @@ def load_affectnet_csv(
     root = Path(root)
     rows = csv_rows(root, split)
 
-    def make() -> tuple[np.ndarray, np.ndarray]:
-        maker = CropMaker(config, detect, detector_range)
-
-        def crop(image: np.ndarray, row: dict) -> np.ndarray | None:
-            if detect:
-                return maker(image)
-            return fit_crop(crop_face(image, row["box"], 0.0, config.input_size), config)
-
-        try:
-            return make_crops(csv_image_root(root), rows, config, crop)
-        finally:
-            maker.close()
+    def crop(maker: CropMaker, image: np.ndarray, row: dict) -> np.ndarray | None:
+        if detect:
+            return maker(image)
+        return fit_crop(crop_face(image, row["box"], 0.0, config.input_size), config)
 
     cache = _cache_path(cache_dir, root, "affectnet_csv", split, rows, detect, detector_range, config)
-    return faceset_from_rows(rows, *cached_crops(cache, make))
+    images, kept = cached_crops(
+        cache, lambda: crops_of_rows(csv_image_root(root), rows, config, detect, detector_range, crop)
+    )
+    return faceset_from_rows(rows, images, kept)
 
 
 def load_affectnet_npy(
@@ -215,12 +210,6 @@ def load_affectnet_npy(
     root = Path(root)
     rows = npy_rows(root, split)
 
-    def make() -> tuple[np.ndarray, np.ndarray]:
-        maker = CropMaker(config, detect, detector_range)
-        try:
-            return make_crops(root, rows, config, lambda image, row: maker(image))
-        finally:
-            maker.close()
-
     cache = _cache_path(cache_dir, root, "affectnet_npy", split, rows, detect, detector_range, config)
-    return faceset_from_rows(rows, *cached_crops(cache, make))
+    images, kept = cached_crops(cache, lambda: crops_of_rows(root, rows, config, detect, detector_range))
+    return faceset_from_rows(rows, images, kept)

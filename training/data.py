@@ -205,15 +205,26 @@ def load_folder(
     ).hexdigest()[:16]
     cache = Path(cache_dir) / f"{root.name}-{split or 'all'}-{key}.npz" if cache_dir else None
 
-    def make() -> tuple[np.ndarray, np.ndarray]:
-        maker = CropMaker(config, detect, detector_range)
-        try:
-            return make_crops(root, rows, config, lambda image, row: maker(image))
-        finally:
-            maker.close()
-
-    images, kept = cached_crops(cache, make)
+    images, kept = cached_crops(cache, lambda: crops_of_rows(root, rows, config, detect, detector_range))
     return faceset_from_rows(rows, images, kept)
+
+
+def crops_of_rows(
+    root: Path,
+    rows: list[dict],
+    config: ModelConfig,
+    detect: bool,
+    detector_range: str,
+    crop: Callable[[CropMaker, np.ndarray, dict], np.ndarray | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """make_crops with a CropMaker that is closed afterwards; `crop(maker, image, row)` defaults to `maker(image)`."""
+    maker = CropMaker(config, detect, detector_range)
+    try:
+        if crop is None:
+            return make_crops(root, rows, config, lambda image, row: maker(image))
+        return make_crops(root, rows, config, lambda image, row: crop(maker, image, row))
+    finally:
+        maker.close()
 
 
 def make_crops(
