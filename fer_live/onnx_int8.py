@@ -52,13 +52,11 @@ def calibration_crops(folder: Path, model: SEResNet, split: str, count: int) -> 
     return to_model_input(crops, model.config)
 
 
-def build_int8(weights: Path, calibration: np.ndarray, out: Path) -> None:
-    """Quantise `weights`' ONNX export statically (QDQ, per-channel weights) with `calibration` inputs."""
+def build_int8(model: SEResNet, weights: Path, calibration: np.ndarray, out: Path) -> None:
+    """Quantise `model` (loaded from `weights`) statically (QDQ, per-channel weights) with `calibration` inputs."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    model, _ = load_weights(weights)
 
     class Batches(CalibrationDataReader):
         def __init__(self):
@@ -142,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         model, _ = load_weights(args.weights)
         crops = calibration_crops(args.data, model, args.split, args.count)
         out = int8_path(args.weights)
-        build_int8(args.weights, crops, out)
+        build_int8(model, args.weights, crops, out)
     except (FerLiveError, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

@@ -218,10 +218,9 @@ def crops_of_rows(
     crop: Callable[[CropMaker, np.ndarray, dict], np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """make_crops with a CropMaker that is closed afterwards; `crop(maker, image, row)` defaults to `maker(image)`."""
+    crop = crop or (lambda maker, image, row: maker(image))
     maker = CropMaker(config, detect, detector_range)
     try:
-        if crop is None:
-            return make_crops(root, rows, config, lambda image, row: maker(image))
         return make_crops(root, rows, config, lambda image, row: crop(maker, image, row))
     finally:
         maker.close()
