@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fer_live.argtypes import at_least, bounded
 from fer_live.backends import BACKENDS
 from fer_live.errors import FerLiveError
 
@@ -74,45 +75,18 @@ def _shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def _bounded(low: float, high: float, high_open: bool = False) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value < low or value > high or (high_open and value == high):
-            bracket = ")" if high_open else "]"
-            raise argparse.ArgumentTypeError(f"must be within [{low:g}, {high:g}{bracket}, not {text}")
-        return value
-
-    return parse
-
-
-def _at_least(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
-        return value
-
-    return parse
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("videos", nargs="+", metavar="VIDEO", help="video files; each gives OUT_DIR/<stem>.csv")
     parser.add_argument("-o", "--out-dir", required=True, type=Path, help="folder for the CSV files (created)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda (default auto)")
     parser.add_argument(
         "--smooth",
-        type=_bounded(0.0, 1.0, high_open=True),
+        type=bounded(0.0, 1.0, high_open=True),
         default=0.0,
         metavar="S",
         help="temporal smoothing per face in [0, 1): 0 = raw (default), 0.9 ~ a 10-frame average",
     )
-    parser.add_argument("--jobs", type=_at_least(1), default=1, metavar="N", help="videos annotated in parallel")
+    parser.add_argument("--jobs", type=at_least(1), default=1, metavar="N", help="videos annotated in parallel")
     parser.add_argument(
         "--shard",
         type=_shard,
@@ -123,11 +97,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", type=Path, metavar="W", help="model weights file (default: the bundled model)")
     parser.add_argument("--detector", choices=("full", "short"), default="full", help="face detector range")
     parser.add_argument(
-        "--min-confidence", type=_bounded(0.0, 1.0), default=0.5, metavar="C", help="minimum detection score"
+        "--min-confidence", type=bounded(0.0, 1.0), default=0.5, metavar="C", help="minimum detection score"
     )
-    parser.add_argument("--min-face-size", type=_at_least(0), default=0, metavar="PX", help="ignore smaller faces")
+    parser.add_argument("--min-face-size", type=at_least(0), default=0, metavar="PX", help="ignore smaller faces")
     parser.add_argument(
-        "--threads", type=_at_least(1), metavar="T", help="model threads per process (default: cores / jobs - 1)"
+        "--threads", type=at_least(1), metavar="T", help="model threads per process (default: cores / jobs - 1)"
     )
     parser.add_argument(
         "--backend",
@@ -138,7 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--detect-every",
-        type=_at_least(1),
+        type=at_least(1),
         default=1,
         metavar="K",
         help="run the face detector on every K-th frame only, reusing its boxes in between (faster; "

@@ -7,7 +7,6 @@ stale or damaged cache file is exported afresh instead of silently giving other 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fer_live.checksums import file_sha256
 from fer_live.model import SEResNet
 
 # Part of the cache key: bump when the export recipe changes so older exports are not reused.
@@ -41,14 +41,6 @@ def cache_dirs() -> list[Path]:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
     return [base / "fer_live" / "onnx", Path(tempfile.gettempdir()) / f"fer_live-{user}" / "onnx"]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def export_onnx(model: SEResNet) -> bytes:

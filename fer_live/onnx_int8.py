@@ -18,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_live.argtypes import at_least
+from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 from fer_live.model import SEResNet, load_weights
-from fer_live.onnx_backend import INPUT_NAME, OUTPUT_NAMES, export_onnx, file_sha256, session_options
+from fer_live.onnx_backend import INPUT_NAME, OUTPUT_NAMES, export_onnx, session_options
 from fer_live.preprocess import fit_crop, to_model_input
 
 PROG = "python -m fer_live.onnx_int8"
@@ -116,13 +118,6 @@ class Int8Model:
         return logits, va
 
 
-def positive_int(text: str) -> int:
-    value = int(text) if text.isdigit() else 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     from fer_live.engine import DEFAULT_WEIGHTS
 
@@ -134,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "--data", type=Path, default=Path("../shared/data/ferplus"), help="calibration faces: a data set folder"
     )
     parser.add_argument("--split", default="train", help="split of --data to calibrate on (default train)")
-    parser.add_argument("--count", type=positive_int, default=512, help="calibration faces (default 512)")
+    parser.add_argument("--count", type=at_least(1), default=512, help="calibration faces (default 512)")
     args = parser.parse_args(argv)
     try:
         model, _ = load_weights(args.weights)

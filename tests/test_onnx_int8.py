@@ -101,4 +101,4 @@ def test_build_needs_at_least_one_calibration_face(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--count", "0"])
     assert exit_info.value.code == 2
-    assert "--count: must be a whole number of at least 1, not '0'" in capsys.readouterr().err
+    assert "--count: must be at least 1, not 0" in capsys.readouterr().err

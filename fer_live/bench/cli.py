@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from fer_live.argtypes import at_least
 from fer_live.backends import BACKENDS
 from fer_live.bench.machine import describe_machine, machine_info, process_peak_rss_mb
 from fer_live.bench.record import DEFAULT_RESULTS, append_row, utc_now
@@ -21,16 +22,6 @@ from fer_live.bench.videos import SHARED_DATA
 from fer_live.errors import FerLiveError
 
 BENCHES = ("annotate", "model", "soak")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, not {value}")
-    return value
 
 
 def positive_float(text: str) -> float:
@@ -44,7 +35,7 @@ def positive_float(text: str) -> float:
 
 
 def int_list(text: str) -> list[int]:
-    return [positive_int(part) for part in text.split(",")]
+    return [at_least(1)(part) for part in text.split(",")]
 
 
 def choice_list(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
@@ -70,21 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-record", action="store_true", help="print JSON only, append no rows")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--backend", default="auto", choices=BACKENDS, help="annotate and soak")
-    parser.add_argument("--threads", type=positive_int, help="inference threads (default: torch's, one per core)")
+    parser.add_argument("--threads", type=at_least(1), help="inference threads (default: torch's, one per core)")
     group = parser.add_argument_group("annotate")
-    group.add_argument("--frames", type=positive_int, default=300, help="frames per test video (default 300)")
+    group.add_argument("--frames", type=at_least(1), default=300, help="frames per test video (default 300)")
     group.add_argument("--faces", type=int_list, default=[1, 4], help="faces per video, e.g. 1,4 (at most 4)")
     group.add_argument("--mode", type=choice_list(("stream", "sequential")), default=["stream"])
     group.add_argument("--detect-every", type=int_list, default=[1], help="run the detector every k frames, e.g. 1,2")
     group.add_argument("--detector", type=choice_list(("full", "short")), default=["full"])
-    group.add_argument("--repeat", type=positive_int, default=1, help="runs per configuration; the best counts")
+    group.add_argument("--repeat", type=at_least(1), default=1, help="runs per configuration; the best counts")
     group = parser.add_argument_group("model")
     group.add_argument("--batches", type=int_list, default=[1, 8])
     group.add_argument("--seconds", type=positive_float, default=2.0, help="timing per backend and batch size")
     group = parser.add_argument_group("soak")
     group.add_argument("--minutes", type=positive_float, default=10.0, help="synthetic video length (60 = full soak)")
-    group.add_argument("--soak-faces", type=positive_int, default=2, choices=(1, 2, 3, 4))
-    group.add_argument("--sample-every", type=positive_int, default=300, help="frames between RSS samples")
+    group.add_argument("--soak-faces", type=at_least(1), default=2, choices=(1, 2, 3, 4))
+    group.add_argument("--sample-every", type=at_least(1), default=300, help="frames between RSS samples")
     group.add_argument("--warmup-minutes", type=float, default=1.0, help="video minutes left out of the RSS summary")
     return parser
 

@@ -4,7 +4,6 @@ marker labels, atomic JSON, and CSV text that survives a kill mid-line."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 
 SESSION_FORMAT = "fer_live.session/1"
@@ -136,14 +136,6 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
         raise FerLiveError(f"cannot read {path}: {exc}") from exc
     complete = text[: text.rfind("\n") + 1]
     return list(csv.DictReader(io.StringIO(complete, newline="")))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def weights_info(path: Path, meta: dict) -> dict:
