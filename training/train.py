@@ -148,7 +148,7 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
     from dataclasses import replace
 
     model_config = replace(cfg.model, data_hash=data_hash)
-    # channels_last: oneDNN's convolutions run ~1.4× faster on it on CPU (measured in training).
+    # channels_last: oneDNN's CPU convolutions run faster on it (measured: model step 1.44×, whole epoch 1.15×).
     model = SEResNet(model_config).to(device, memory_format=torch.channels_last)
     weighting = TaskWeighting(cfg.task_weighting).to(device)
     params = [
