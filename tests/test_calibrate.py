@@ -11,7 +11,7 @@ import torch
 from fer_live.model import ModelConfig, SEResNet, load_weights
 from tests.test_training import one_torch_thread, tiny_config  # noqa: F401  (fixture reused)
 from training import train as train_module
-from training.calibrate import choose_offsets, fold_into_bias
+from training.calibrate import choose_offsets, fold_into_bias, wilson_lower_bound
 
 
 def test_choose_offsets_raises_only_the_class_below_the_floor_and_by_the_least():
@@ -31,6 +31,23 @@ def test_choose_offsets_ignores_unlabelled_rows_and_small_classes():
     offsets, scores = choose_offsets(log_probs, labels, floor=0.3)
     assert offsets == pytest.approx([0.0, 0.0]) and scores["recall"] == {0: 1.0}
     assert scores["accuracy"] == pytest.approx(10 / 13)
+
+
+def test_wilson_lower_bound_matches_hand_computed_values():
+    # 9 of 20: centre 0.45 + 1/40 = 0.475, spread sqrt(0.012375 + 0.000625) = 0.11402, scale 1.05.
+    assert wilson_lower_bound(9, 20, 1.0) == pytest.approx((0.475 - 0.114018) / 1.05, abs=1e-6)
+    assert wilson_lower_bound(6, 20, 0.0) == pytest.approx(0.3)
+    assert wilson_lower_bound(0, 20, 1.0) == 0.0
+
+
+def test_choose_offsets_holds_the_floor_with_a_margin_on_few_rows():
+    # Class 1's 20 rows need offsets 0.1·k to recall k of them. The recall alone reaches 0.3 at k = 6;
+    # its Wilson lower bound (z = 1) first does at k = 9 (0.344; k = 8 gives 0.298).
+    log_probs = np.array([[0.0, -0.1 * i - 0.05] for i in range(20)] + [[0.0, -5.0]] * 20)
+    labels = np.array([1] * 20 + [0] * 20)
+    assert choose_offsets(log_probs, labels, floor=0.3, confidence_z=0.0)[0] == pytest.approx([0.0, 0.6])
+    offsets, scores = choose_offsets(log_probs, labels, floor=0.3, confidence_z=1.0)
+    assert offsets == pytest.approx([0.0, 0.9]) and scores["recall"] == {0: 1.0, 1: 0.45}
 
 
 def test_fold_into_bias_adds_the_offsets_to_the_expression_logits_only():
@@ -70,6 +87,7 @@ def test_training_with_a_recall_floor_exports_the_adjusted_weights(
     assert meta["logit_offsets"] == {
         "offsets": {"disgust": 0.5, "contempt": 1.5},
         "recall_floor": 0.3,
+        "confidence_z": 1.0,
         "val_accuracy": 0.25,
         "val_recall": {"contempt": 0.3},
     }

@@ -26,7 +26,7 @@ from fer_live.labels import NUM_CLASSES
 from fer_live.model import SEResNet, load_weights, save_weights
 from fer_live.preprocess import to_model_input
 from training.augment import augment
-from training.calibrate import choose_offsets, fold_into_bias
+from training.calibrate import CONFIDENCE_Z, choose_offsets, fold_into_bias
 from training.config import DataSpec, TrainConfig, load_config
 from training.data import FaceSet, derive_va, file_sha256, va_prototypes
 from training.datasets import load_spec
@@ -288,6 +288,7 @@ def calibrate(best: Path, out: Path, val: FaceSet, floor: float, device) -> Path
     meta["logit_offsets"] = {
         "offsets": raised,
         "recall_floor": floor,
+        "confidence_z": CONFIDENCE_Z,
         "val_accuracy": scores["accuracy"],
         "val_recall": recall,
     }
