@@ -35,3 +35,18 @@ def bounded(low: float, high: float, high_open: bool = False) -> Callable[[str],
         return value
 
     return parse
+
+
+def greater_than(low: float) -> Callable[[str], float]:
+    """A number > `low`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > low:
+            raise argparse.ArgumentTypeError(f"must be greater than {low:g}, not {text}")
+        return value
+
+    return parse

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from fer_live.argtypes import at_least
+from fer_live.argtypes import at_least, greater_than
 from fer_live.backends import BACKENDS
 from fer_live.bench.machine import describe_machine, machine_info, process_peak_rss_mb
 from fer_live.bench.record import DEFAULT_RESULTS, append_row, utc_now
@@ -22,16 +22,6 @@ from fer_live.bench.videos import SHARED_DATA
 from fer_live.errors import FerLiveError
 
 BENCHES = ("annotate", "model", "soak")
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, not {value}")
-    return value
 
 
 def int_list(text: str) -> list[int]:
@@ -71,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--repeat", type=at_least(1), default=1, help="runs per configuration; the best counts")
     group = parser.add_argument_group("model")
     group.add_argument("--batches", type=int_list, default=[1, 8])
-    group.add_argument("--seconds", type=positive_float, default=2.0, help="timing per backend and batch size")
+    group.add_argument("--seconds", type=greater_than(0), default=2.0, help="timing per backend and batch size")
     group = parser.add_argument_group("soak")
-    group.add_argument("--minutes", type=positive_float, default=10.0, help="synthetic video length (60 = full soak)")
+    group.add_argument("--minutes", type=greater_than(0), default=10.0, help="synthetic video length (60 = full soak)")
     group.add_argument("--soak-faces", type=at_least(1), default=2, choices=(1, 2, 3, 4))
     group.add_argument("--sample-every", type=at_least(1), default=300, help="frames between RSS samples")
     group.add_argument("--warmup-minutes", type=float, default=1.0, help="video minutes left out of the RSS summary")

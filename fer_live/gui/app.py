@@ -11,19 +11,7 @@ import os
 import signal
 import sys
 
-
-def fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be within [0, 1], not {text}")
-    return value
-
-
-def smoothing_strength(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be within [0, 1), not {text}")
-    return value
+from fer_live.argtypes import bounded
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,10 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("full", "short"),
         help="face detector: full range finds small faces, short range is faster (remembered)",
     )
-    parser.add_argument("--min-confidence", type=fraction, help="minimum face detection confidence (remembered)")
+    parser.add_argument(
+        "--min-confidence", type=bounded(0.0, 1.0), help="minimum face detection confidence (remembered)"
+    )
     parser.add_argument(
         "--smooth",
-        type=smoothing_strength,
+        type=bounded(0.0, 1.0, high_open=True),
         help="temporal smoothing strength in [0, 1): 0 = raw, 0.9 ≈ 10 frames (remembered)",
     )
     parser.add_argument("--settings-file", help="INI file to remember settings in instead of the user's")

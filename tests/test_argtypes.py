@@ -1,0 +1,33 @@
+"""The shared argparse value types: every CLI answers a bad number with the same wording."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+import pytest
+
+from fer_live.argtypes import at_least, bounded, greater_than
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "message"),
+    [
+        (at_least(1), "0", "must be at least 1, not 0"),
+        (at_least(1), "1.5", "not a whole number: '1.5'"),
+        (bounded(0.0, 1.0), "1.2", "must be within [0, 1], not 1.2"),
+        (bounded(0.0, 1.0, high_open=True), "1", "must be within [0, 1), not 1"),
+        (greater_than(0), "0", "must be greater than 0, not 0"),
+        (greater_than(0), "fast", "not a number: 'fast'"),
+    ],
+)
+def test_bad_values_are_refused_with_one_clear_line(parse, text, message):
+    with pytest.raises(argparse.ArgumentTypeError, match="^" + re.escape(message) + "$"):
+        parse(text)
+
+
+def test_good_values_come_back_as_numbers():
+    assert at_least(1)("3") == 3
+    assert bounded(0.0, 1.0)("1") == 1.0
+    assert bounded(0.0, 1.0, high_open=True)("0.9") == 0.9
+    assert greater_than(0)("0.5") == 0.5
