@@ -11,3 +11,7 @@ class SourceError(FerLiveError):
 
 class WeightsError(FerLiveError):
     """A weights file that is missing, corrupt or does not match the model."""
+
+
+class OutputError(FerLiveError):
+    """A results file or folder that cannot be written (permissions, disk full)."""

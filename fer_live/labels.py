@@ -43,9 +43,3 @@ CIRCUMPLEX: dict[str, tuple[float, float]] = {
     "anger": (-0.5, 0.8),
     "contempt": (-0.55, 0.1),
 }
-
-
-def colour_rgb(name: str) -> tuple[int, int, int]:
-    """The class colour as an (R, G, B) tuple of 0–255 ints."""
-    hex_code = COLOURS[name].lstrip("#")
-    return tuple(int(hex_code[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]

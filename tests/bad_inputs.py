@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_live.errors import SourceError
-from fer_live.sources import Frame, Source
+from fer_live.pipeline.sources import Frame, Source
 
 JPEG_START = b"\xff\xd8\xff"
 

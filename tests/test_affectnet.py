@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
+from fer_live.inference.preprocess import crop_face, fit_crop
 from fer_live.model import ModelConfig
-from fer_live.preprocess import crop_face, fit_crop
 from tests.training_data import TEST_FACES
 from tests.videos import SHARED_DATA
 from training.affectnet import LIST_COLUMNS, load_affectnet_csv, load_affectnet_npy

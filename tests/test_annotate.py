@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import errno
 import io
+import json
 import os
 import signal
 import subprocess
@@ -22,11 +23,11 @@ import pytest
 import torch
 
 from fer_live import cli
-from fer_live.annotate import select_videos
+from fer_live.cli.annotate import select_videos
 from fer_live.errors import FerLiveError
 from fer_live.model import ModelConfig, SEResNet, save_weights
+from fer_live.pipeline.sources import VideoFileSource
 from fer_live.results import CSV_COLUMNS, read_results_csv
-from fer_live.sources import VideoFileSource
 from tests.bad_inputs import BAD_FILES, damage_mjpeg_frame, make_bad_file, write_random_bytes
 from tests.videos import DEFAULT_FACES, make_face_video
 
@@ -110,6 +111,22 @@ def test_one_face_video_gives_one_row_per_frame_with_one_id(reference_run, one_f
     frames = read_results_csv(out_dir / "one_face.csv")
     assert [len(f.faces) for f in frames] == [1] * 90
     assert frames[45].time_s == pytest.approx(1.5, abs=1e-3)
+
+
+def test_each_csv_has_a_provenance_sidecar(reference_run, one_face_video, random_weights):
+    from fer_live import __version__
+    from fer_live.checksums import file_sha256
+
+    _, out_dir = reference_run
+    sidecar = json.loads((out_dir / "one_face.json").read_text())
+    assert sidecar["format"] == "fer_live.annotation/1" and sidecar["fer_live_version"] == __version__
+    assert sidecar["status"] == "complete" and sidecar["error"] is None and sidecar["csv"] == "one_face.csv"
+    assert sidecar["weights"]["sha256"] == file_sha256(random_weights)
+    assert sidecar["source"] == {"video": str(one_face_video[0]), "frame_count": 90}
+    assert sidecar["frames_written"] == 90 and sidecar["skipped_frames"] == []
+    assert sidecar["settings"]["detector_range"] == "full" and sidecar["settings"]["smoothing"] == 0.0
+    assert sidecar["backend"] in ("onnx", "torch") and sidecar["device"].startswith("CPU")
+    assert sidecar["start_time"] <= sidecar["end_time"]
 
 
 def test_summary_line_per_video(reference_run, one_face_video):
@@ -318,12 +335,12 @@ def test_read_only_output_folder(capfd, monkeypatch, tmp_path, short_video, rand
     locked.mkdir()
     locked.chmod(0o500)
     if AS_ROOT:  # root writes into read-only folders: let the folder refuse as it would for a user
-        import fer_live.annotate
+        import fer_live.cli.annotate
 
         def refuse(*args, **kwargs):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-        monkeypatch.setattr(fer_live.annotate.tempfile, "NamedTemporaryFile", refuse)
+        monkeypatch.setattr(fer_live.cli.annotate.tempfile, "NamedTemporaryFile", refuse)
     status, _, err = annotate(capfd, short_video, "-o", locked, "--weights", random_weights)
     assert status == 2
     assert "not writable" in assert_one_error_about(err, locked)
@@ -353,14 +370,14 @@ class FillingDisk(io.FileIO):
 
 
 def test_disk_filling_up_keeps_every_complete_frame(capfd, monkeypatch, tmp_path, one_face_video, random_weights):
-    import fer_live.annotate
+    import fer_live.results_csv
 
     FillingDisk.capacity = 1200  # the header and a handful of rows
 
     def open_on_filling_disk(path, mode, newline=None):
         return io.TextIOWrapper(io.BufferedWriter(FillingDisk(path, "w")), encoding="utf-8", newline=newline)
 
-    monkeypatch.setattr(fer_live.annotate, "open", open_on_filling_disk, raising=False)
+    monkeypatch.setattr(fer_live.results_csv, "open", open_on_filling_disk, raising=False)
     out_csv = tmp_path / "one_face.csv"
     status, out, err = annotate(capfd, one_face_video[0], "-o", tmp_path, "--weights", random_weights)
     assert status == 1 and out == ""

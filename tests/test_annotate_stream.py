@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from fer_live import cli
-from fer_live.pipeline import Pipeline, PipelineSettings
+from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.sources import open_source
 from fer_live.results import ResultsCsvWriter, read_results_csv
-from fer_live.sources import open_source
 
 
 def frame_by_frame_csv(video, weights, out_csv, settings: PipelineSettings) -> None:
-    """What annotate wrote before it used fer_live.stream: Pipeline.process on each frame in turn."""
+    """What annotate wrote before it used fer_live.pipeline.stream: Pipeline.process on each frame in turn."""
     with open_source(video) as source, Pipeline(settings, weights) as pipeline, ResultsCsvWriter(out_csv) as writer:
         for frame in source:
             writer.write(pipeline.process(frame.index, frame.time_s, frame.image))

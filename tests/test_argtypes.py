@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from fer_live.argtypes import at_least, bounded, greater_than
+from fer_live.options import at_least, bounded, greater_than
 
 
 @pytest.mark.parametrize(

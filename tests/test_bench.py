@@ -72,11 +72,11 @@ def test_model_bench_times_each_backend(capsys, tmp_path, random_weights, shared
 
 
 def test_model_bench_times_the_int8_graph_shipped_beside_the_weights(capsys, tmp_path, shared_data):
-    from fer_live.engine import DEFAULT_WEIGHTS
+    from fer_live import assets
 
     report = run_bench(
         capsys, "model", "--batches", "1", "--seconds", "0.05", "--threads", "1",
-        "--weights", str(DEFAULT_WEIGHTS), "--results", str(tmp_path / "results.md"),
+        "--weights", str(assets.WEIGHTS), "--results", str(tmp_path / "results.md"),
     )  # fmt: skip
     backends = {entry["backend"]: entry for entry in report["model"]["backends"]}
     assert backends["onnx-int8"]["precision"] == "int8"
@@ -105,7 +105,7 @@ def test_soak_bench_reports_rss_after_warmup(capsys, tmp_path, random_weights, s
 def test_random_default_architecture_when_no_bundled_weights(tmp_path, monkeypatch):
     from fer_live.model import ModelConfig, load_weights
 
-    monkeypatch.setattr(inputs, "DEFAULT_WEIGHTS", tmp_path / "missing.pt")
+    monkeypatch.setattr(inputs.assets, "WEIGHTS", tmp_path / "missing.pt")
     path, label = inputs.bench_weights(None, tmp_path)
     assert label.startswith("random") and load_weights(path)[0].config.widths == ModelConfig().widths
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fer_live.engine import DEFAULT_WEIGHTS
+from fer_live import assets
 from fer_live.model import load_weights
 from training.evaluate import evaluate, format_report
 
@@ -24,14 +24,14 @@ def scored_lines(report: str) -> list[str]:
     [("ferplus", False), ("diffusionfer", True)],
 )
 def test_model_card_quotes_the_evaluation_of_the_bundled_weights(shared_data, folder, detect):
-    result = evaluate(DEFAULT_WEIGHTS, shared_data / folder, "test", detect=detect)
+    result = evaluate(assets.WEIGHTS, shared_data / folder, "test", detect=detect)
     card = MODEL_CARD.read_text(encoding="utf-8")
     missing = [line for line in scored_lines(format_report(result, detect)) if line not in card]
     assert missing == []
 
 
 def test_bundled_weights_name_the_command_that_made_them():
-    model, meta = load_weights(DEFAULT_WEIGHTS)
+    model, meta = load_weights(assets.WEIGHTS)
     assert meta["command"] == "python -m training.train --config training/configs/bundled.toml"
     card = MODEL_CARD.read_text(encoding="utf-8")
     assert meta["command"] in card

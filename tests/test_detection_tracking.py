@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_live.detection import Detection, FaceDetector, native_stderr_muted
-from fer_live.pipeline import Pipeline, PipelineSettings
-from fer_live.sources import VideoFileSource
-from fer_live.tracking import FaceTracker, iou
+from fer_live.faces.detection import Detection, FaceDetector, native_stderr_muted
+from fer_live.faces.tracking import FaceTracker, iou
+from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.sources import VideoFileSource
 from tests.videos import DEFAULT_FACES, PlacedFace, load_face
 
 RANGES = ("full", "short")

@@ -16,13 +16,14 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 
 from fer_live import cli  # noqa: E402
-from fer_live.engine import Engine  # noqa: E402
+from fer_live.assets import DEMO_VIDEO
 from fer_live.errors import SourceError  # noqa: E402
 from fer_live.gui import settings as gui_settings  # noqa: E402
 from fer_live.gui.settings import GuiSettings  # noqa: E402
 from fer_live.gui.window import MainWindow  # noqa: E402
-from fer_live.pipeline import Pipeline, PipelineSettings  # noqa: E402
-from fer_live.sources import DEMO_VIDEO, VideoFileSource  # noqa: E402
+from fer_live.inference.engine import Engine  # noqa: E402
+from fer_live.pipeline.frames import Pipeline, PipelineSettings  # noqa: E402
+from fer_live.pipeline.sources import VideoFileSource  # noqa: E402
 from tests.bad_inputs import VanishingCamera  # noqa: E402
 
 # Raw predictions (no smoothing) and no looping keep the expected values easy to recompute.
@@ -298,7 +299,7 @@ def test_cli_without_a_display_says_so(tmp_path, capsys, monkeypatch):
 def test_benchmark_reports_rates_and_latency(one_face_video, random_weights, capsys, qapp):
     import json
 
-    from fer_live.gui import bench
+    from fer_live.gui.tools import bench
 
     path, _ = one_face_video
     args = ["--source", str(path), "--seconds", "2", "--warmup", "0.5", "--weights", str(random_weights)]
@@ -317,7 +318,7 @@ def test_benchmark_reports_rates_and_latency(one_face_video, random_weights, cap
 def test_screenshot_tool_writes_a_png_of_the_window(tmp_path, random_weights, qapp):
     from PySide6.QtGui import QImage
 
-    from fer_live.gui import screenshot
+    from fer_live.gui.tools import screenshot
 
     out = tmp_path / "shot.png"
     args = ["--out", str(out), "--seconds", "1.5", "--size", "960x600", "--weights", str(random_weights)]

@@ -19,17 +19,17 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QDialog, QInputDialog  # noqa: E402
 
 from fer_live import cli  # noqa: E402
-from fer_live.engine import Engine  # noqa: E402
 from fer_live.errors import FerLiveError  # noqa: E402
 from fer_live.gui import settings as gui_settings  # noqa: E402
 from fer_live.gui.session_dialog import SessionDialog, remembered_parent_folder  # noqa: E402
 from fer_live.gui.settings import GuiSettings  # noqa: E402
 from fer_live.gui.window import MainWindow  # noqa: E402
-from fer_live.pipeline import Pipeline, PipelineSettings  # noqa: E402
+from fer_live.inference.engine import Engine  # noqa: E402
+from fer_live.pipeline.frames import Pipeline, PipelineSettings  # noqa: E402
+from fer_live.pipeline.sources import VideoFileSource  # noqa: E402
 from fer_live.results import FrameResult  # noqa: E402
 from fer_live.sessions.reader import Session  # noqa: E402
 from fer_live.sessions.recorder import Recorder, SessionMetadata  # noqa: E402
-from fer_live.sources import VideoFileSource  # noqa: E402
 from tests.bad_inputs import VanishingCamera  # noqa: E402
 
 # Raw predictions and no looping: a recording of the fixture video stops when the file ends.

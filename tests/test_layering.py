@@ -9,14 +9,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 QT_ROOTS = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6", "PySide2", "qtpy")
-# What training/ may use of the app: the model, its labels and input preparation, the detector
-# (for --detect), and the user-facing errors.
+# What training/ may use of the app: the shared vocabulary, the model, the runtimes it builds for
+# (input preparation, the ONNX export, the int8 file format) and the detector (for --detect).
 TRAINING_MAY_IMPORT = (
-    "fer_live.model",
-    "fer_live.labels",
-    "fer_live.preprocess",
-    "fer_live.detection",
     "fer_live.errors",
+    "fer_live.labels",
+    "fer_live.options",
+    "fer_live.assets",
+    "fer_live.checksums",
+    "fer_live.model",
+    "fer_live.inference.preprocess",
+    "fer_live.inference.onnx",
+    "fer_live.inference.int8",
+    "fer_live.faces.detection",
 )
 
 
@@ -58,7 +63,7 @@ def qt_modules_loaded_by(code: str) -> list[str]:
 
 
 def test_headless_modules_load_without_qt():
-    assert qt_modules_loaded_by("import fer_live.cli, fer_live.annotate, fer_live.pipeline") == []
+    assert qt_modules_loaded_by("import fer_live.cli, fer_live.cli.annotate, fer_live.pipeline.frames") == []
 
 
 def test_command_registry_loads_without_qt():
@@ -85,3 +90,104 @@ def test_import_scanner_sees_nested_and_from_imports(tmp_path):
     modules = [m for _, m in imported_modules(sample)]
     assert {"os", "PySide6.QtCore", "pyqtgraph"} <= set(modules)
     assert [m for m in modules if is_qt(m)] == ["PySide6.QtCore", "PySide6.QtCore.Qt", "pyqtgraph"]
+
+
+# Each module's layer; a module may import its own layer and the layers before it, never a later one.
+LAYERS = (
+    ("shared vocabulary", ("fer_live", "fer_live.errors", "fer_live.labels", "fer_live.results",
+                           "fer_live.results_csv", "fer_live.options", "fer_live.assets", "fer_live.checksums",
+                           "fer_live.atomic")),
+    ("model", ("fer_live.model",)),
+    ("inference", ("fer_live.inference",)),
+    ("faces", ("fer_live.faces",)),
+    ("pipeline", ("fer_live.pipeline",)),
+    ("sessions", ("fer_live.sessions",)),
+    ("applications", ("fer_live.cli", "fer_live.gui", "fer_live.bench", "fer_live.__main__")),
+)
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def project_modules() -> dict[str, Path]:
+    return {module_name(p): p for root in ("fer_live", "training") for p in (REPO / root).rglob("*.py")}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module → the project modules it imports (any import: top level, in functions, TYPE_CHECKING)."""
+    modules = project_modules()
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for _, imported in imported_modules(path):
+            # `from a import b`: b is a sub-module or a name in a; take the longest project module.
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name:
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def layer_of(module: str) -> int | None:
+    best = None
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[1]):
+                best = (index, len(prefix))
+    return None if best is None else best[0]
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, found, counter = {}, {}, [], set(), [], [0]
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circles():
+    assert cycles(import_graph()) == []
+
+
+def test_cycle_finder_finds_a_circle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_every_core_module_has_a_layer_and_imports_only_earlier_layers():
+    graph = import_graph()
+    core = [m for m in graph if m.split(".")[0] == "fer_live"]
+    assert [m for m in core if layer_of(m) is None] == []
+    offences = [
+        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+        for module in core
+        for target in graph[module]
+        if target.startswith("fer_live") and layer_of(target) > layer_of(module)
+    ]
+    assert not offences, "imports against the layer order:\n" + "\n".join(offences)

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_live.engine import Engine
 from fer_live.errors import FerLiveError
-from fer_live.onnx_backend import cache_dirs
-from fer_live.pipeline import Pipeline, PipelineSettings
-from fer_live.preprocess import fit_crop
+from fer_live.inference.engine import Engine
+from fer_live.inference.onnx import cache_dirs
+from fer_live.inference.preprocess import fit_crop
+from fer_live.pipeline.frames import Pipeline, PipelineSettings
 
 TOLERANCE = 1e-5
 
@@ -41,7 +41,7 @@ def real_face_crops(shared_data, random_weights):
     """Aligned crops of 6 diffusionfer faces as the live pipeline cuts them, plus 10 FERPlus test crops."""
     import cv2
 
-    from fer_live.detection import FaceDetector
+    from fer_live.faces.detection import FaceDetector
 
     engine = Engine(random_weights, "cpu", backend="torch")
     with open(shared_data / "diffusionfer" / "labels.csv", newline="") as handle:

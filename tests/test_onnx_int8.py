@@ -10,10 +10,12 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_live.engine import DEFAULT_WEIGHTS, Engine
+from fer_live import assets
 from fer_live.errors import FerLiveError
-from fer_live.onnx_int8 import int8_path, main
-from fer_live.preprocess import fit_crop
+from fer_live.inference.engine import Engine
+from fer_live.inference.int8 import int8_path
+from fer_live.inference.preprocess import fit_crop
+from training.int8 import main
 
 # The tolerance README.md states for --backend onnx-int8, measured on FERPlus test faces.
 MIN_LABEL_AGREEMENT = 0.97
@@ -27,14 +29,14 @@ def ferplus_test_crops(shared_data):
     folder = shared_data / "ferplus"
     with open(folder / "labels.csv", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["split"] == "test" and r["duplicate_of_train"] != "1"]
-    config = Engine(DEFAULT_WEIGHTS, "cpu", backend="torch").config
+    config = Engine(assets.WEIGHTS, "cpu", backend="torch").config
     return [fit_crop(cv2.imread(str(folder / r["file"]), cv2.IMREAD_GRAYSCALE), config) for r in rows[:400]]
 
 
 def test_shipped_int8_model_is_within_tolerance_of_torch(ferplus_test_crops):
-    int8 = Engine(DEFAULT_WEIGHTS, "cpu", threads=1, backend="onnx-int8")
+    int8 = Engine(assets.WEIGHTS, "cpu", threads=1, backend="onnx-int8")
     assert int8.backend == "onnx-int8" and int8.device_name == "CPU (onnxruntime int8, 1 thread)"
-    reference_probs, reference_va = Engine(DEFAULT_WEIGHTS, "cpu", backend="torch").predict(ferplus_test_crops)
+    reference_probs, reference_va = Engine(assets.WEIGHTS, "cpu", backend="torch").predict(ferplus_test_crops)
     probs, va = int8.predict(ferplus_test_crops)
     agreement = (probs.argmax(axis=1) == reference_probs.argmax(axis=1)).mean()
     assert agreement >= MIN_LABEL_AGREEMENT
@@ -50,7 +52,7 @@ def test_build_then_refuse_other_weights(random_weights, tiny_ferplus, tmp_path,
     weights = tmp_path / "model.pt"
     shutil.copy(random_weights, weights)
     with pytest.raises(
-        FerLiveError, match="no int8 model for .*model.pt .*build one with python -m fer_live.onnx_int8 "
+        FerLiveError, match="no int8 model for .*model.pt .*build one with python -m training.int8 "
     ):
         Engine(weights, "cpu", backend="onnx-int8")
 
@@ -64,7 +66,7 @@ def test_build_then_refuse_other_weights(random_weights, tiny_ferplus, tmp_path,
     assert np.abs(probs - reference_probs).sum(axis=1).mean() / 2 <= 0.05
 
     other = tmp_path / "other.pt"
-    shutil.copy(DEFAULT_WEIGHTS, other)
+    shutil.copy(assets.WEIGHTS, other)
     shutil.copy(int8_path(weights), int8_path(other))
     with pytest.raises(FerLiveError, match="was built from other weights than .*other.pt; rebuild it"):
         Engine(other, "cpu", backend="onnx-int8")
@@ -80,8 +82,8 @@ def _images(folder):
 
 
 def test_shipped_int8_model_was_built_from_the_shipped_weights():
-    Engine(DEFAULT_WEIGHTS, "cpu", backend="onnx-int8")  # raises if stale
-    assert int8_path(DEFAULT_WEIGHTS).stat().st_size < 5_000_000
+    Engine(assets.WEIGHTS, "cpu", backend="onnx-int8")  # raises if stale
+    assert int8_path(assets.WEIGHTS).stat().st_size < 5_000_000
 
 
 @pytest.mark.parametrize(
@@ -94,7 +96,7 @@ def test_shipped_int8_model_was_built_from_the_shipped_weights():
 def test_build_bad_inputs_are_one_line_errors(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert err.strip() == f"python -m fer_live.onnx_int8: error: {message}"
+    assert err.strip() == f"python -m training.int8: error: {message}"
 
 
 def test_build_needs_at_least_one_calibration_face(capsys):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fer_live.errors import SourceError
-from fer_live.sources import ImageFolderSource, VideoFileSource, open_source
+from fer_live.pipeline.sources import ImageFolderSource, VideoFileSource, open_source
 from tests.bad_inputs import BAD_FILES, damage_mjpeg_frame, make_bad_file
 from tests.videos import DEFAULT_FACES, make_face_video
 

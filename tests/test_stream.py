@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from fer_live.errors import FerLiveError, SourceError
-from fer_live.pipeline import Pipeline, PipelineSettings
-from fer_live.sources import Frame, open_source
-from fer_live.stream import StageTimes, process_stream
+from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.sources import Frame, open_source
+from fer_live.pipeline.stream import StageTimes, process_stream
 
 
 def exact(result) -> tuple:
@@ -125,9 +125,9 @@ def test_detect_every_must_be_positive(random_weights):
 
 CTRL_C_SCRIPT = """
 import os, signal, sys, threading, time
-from fer_live.pipeline import Pipeline, PipelineSettings
-from fer_live.sources import open_source
-from fer_live.stream import process_stream
+from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.sources import open_source
+from fer_live.pipeline.stream import process_stream
 
 def slowly(frames):
     for frame in frames:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from fer_live.inference.preprocess import to_model_input
 from fer_live.model import ModelConfig, SEResNet, load_weights
-from fer_live.preprocess import to_model_input
 from training import train as train_module
 from training.config import DataSpec, TrainConfig
 from training.data import FaceSet, load_folder

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_live.inference.preprocess import CROP_SCALE, CROP_SHIFT_UP, crop_face, fit_crop
 from fer_live.labels import EXPRESSIONS
 from fer_live.model.config import ModelConfig
-from fer_live.preprocess import CROP_SCALE, CROP_SHIFT_UP, crop_face, fit_crop
 from training.data import CropMaker, FaceSet, cached_crops, crops_of_rows, faceset_from_rows
 
 LIST_COLUMNS = (

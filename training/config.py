@@ -7,6 +7,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from fer_live.model.config import ModelConfig
+from fer_live.options import DETECTOR_RANGES
 from training.augment import AugmentConfig
 
 
@@ -60,7 +61,7 @@ CHOICES = {
     "schedule": ("cosine", "onecycle"),
     "class_weighting": ("none", "inverse", "effective"),
     "task_weighting": ("sum", "uncertainty"),
-    "detector_range": ("full", "short"),
+    "detector_range": DETECTOR_RANGES,
     "format": ("folder", "affectnet_csv", "affectnet_npy"),
 }
 POSITIVE = {"epochs", "batch_size", "threads", "repeat", "input_size"}

@@ -17,9 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fer_live.checksums import file_sha256
+from fer_live.inference.preprocess import CROP_SCALE, CROP_SHIFT_UP, crop_face, fit_crop
 from fer_live.labels import EXPRESSIONS, INDEX, NUM_CLASSES
 from fer_live.model.config import ModelConfig
-from fer_live.preprocess import CROP_SCALE, CROP_SHIFT_UP, crop_face, fit_crop
 
 # FERPlus vote columns for our 8 classes; `votes_unknown` and `votes_NF` are dropped, as in
 # the FERPlus paper's probability mode.
@@ -72,10 +73,6 @@ class FaceSet:
         )
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def read_rows(root: Path, split: str | None) -> list[dict]:
     """labels.csv rows of one split (all rows if split is None); scored splits drop train duplicates."""
     labels = root / "labels.csv"
@@ -116,7 +113,7 @@ class CropMaker:
         self.detect = detect
         self._detector = None
         if detect:
-            from fer_live.detection import FaceDetector
+            from fer_live.faces.detection import FaceDetector
 
             self._detector = FaceDetector(detector_range, min_confidence=0.3)
 

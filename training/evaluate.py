@@ -28,6 +28,7 @@ import numpy as np
 
 from fer_live.errors import FerLiveError
 from fer_live.labels import EXPRESSIONS, NUM_CLASSES
+from fer_live.options import DEFAULT_DETECTOR, DETECTOR_RANGES
 
 PROG = "python -m training.evaluate"
 DIMENSIONS = ("valence", "arousal")
@@ -46,7 +47,7 @@ def evaluate(
     data: str | Path,
     split: str | None,
     detect: bool = False,
-    detector_range: str = "full",
+    detector_range: str = DEFAULT_DETECTOR,
     fmt: str | None = None,
 ) -> Evaluation:
     """Scores of `weights` on one split of the data folder `data` (format guessed unless `fmt`)."""
@@ -169,7 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="test", help="split to score (train, val, test, or all); default test")
     parser.add_argument("--format", choices=("folder", "affectnet_csv", "affectnet_npy"), help="default: guessed")
     parser.add_argument("--detect", action="store_true", help="crop faces with the app's detector (raw photos)")
-    parser.add_argument("--detector", choices=("full", "short"), default="full", help="detector range with --detect")
+    parser.add_argument(
+        "--detector",
+        choices=DETECTOR_RANGES,
+        default=DEFAULT_DETECTOR,
+        help=f"detector range with --detect (default {DEFAULT_DETECTOR})",
+    )
     parser.add_argument("--json", help="write the scores as JSON here")
     parser.add_argument("--confusion", help="write the confusion matrix as a PNG here")
     args = parser.parse_args(argv)

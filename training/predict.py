@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from fer_live.inference.preprocess import to_model_input
 from fer_live.model import SEResNet
-from fer_live.preprocess import to_model_input
 
 
 @torch.no_grad()

@@ -21,14 +21,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
+from fer_live.inference.preprocess import to_model_input
 from fer_live.labels import NUM_CLASSES
 from fer_live.model import SEResNet, load_weights, save_weights
-from fer_live.preprocess import to_model_input
 from training.augment import augment
 from training.calibrate import CONFIDENCE_Z, choose_offsets, fold_into_bias
 from training.config import DataSpec, TrainConfig, load_config
-from training.data import FaceSet, derive_va, file_sha256, va_prototypes
+from training.data import FaceSet, derive_va, va_prototypes
 from training.datasets import load_spec
 from training.losses import TaskWeighting, class_weights, soft_cross_entropy, va_loss, weighted_ccc
 from training.predict import predict_arrays
@@ -149,7 +150,10 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
 
     model_config = replace(cfg.model, data_hash=data_hash)
     # channels_last: oneDNN's CPU convolutions run faster on it (measured: model step 1.44×, whole epoch 1.15×).
-    model = SEResNet(model_config).to(device, memory_format=torch.channels_last)
+    # Its backward pass crashes (SIGSEGV) on 8-channel convolutions on an AVX-512 EPYC (torch 2.13): nets
+    # that narrow (the tests' tiny ones) stay contiguous.
+    memory_format = torch.channels_last if min(model_config.widths) >= 16 else torch.contiguous_format
+    model = SEResNet(model_config).to(device, memory_format=memory_format)
     weighting = TaskWeighting(cfg.task_weighting).to(device)
     params = [
         {"params": [p for n, p in model.named_parameters() if p.ndim > 1], "weight_decay": cfg.weight_decay},
@@ -203,7 +207,7 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
             idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             x = torch.from_numpy(to_model_input(train_set.images[idx], model_config)).to(device)
             x = (augment(x * std + mean, cfg.augment, generator) - mean) / std
-            x = x.contiguous(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
                 logits, va_pred = model(x)
             index = torch.from_numpy(idx)

@@ -121,8 +121,8 @@ def build(out: Path, seconds: float, fps: float) -> int:
 
 def check(path: Path) -> None:
     """Print how often the full-range detector finds both faces (the GUI's default detector)."""
-    from fer_live.detection import FaceDetector
-    from fer_live.sources import VideoFileSource
+    from fer_live.faces.detection import FaceDetector
+    from fer_live.pipeline.sources import VideoFileSource
 
     counts = {0: 0, 1: 0, 2: 0}
     with VideoFileSource(path) as source, FaceDetector("full") as detector:

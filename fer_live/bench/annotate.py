@@ -12,13 +12,12 @@ from pathlib import Path
 
 from fer_live.bench.machine import RssSampler
 from fer_live.bench.videos import BENCH_FACES, make_face_video
-from fer_live.engine import Engine
-from fer_live.pipeline import Pipeline, PipelineSettings
+from fer_live.inference.engine import Engine
+from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.sources import Frame, open_source
+from fer_live.pipeline.stream import StageTimes, process_stream
 from fer_live.results import FrameResult, ResultsCsvWriter
-from fer_live.sources import Frame, open_source
-from fer_live.stream import StageTimes, process_stream
 
-MODES = ("stream", "sequential")
 STAGES = ("decode", "detect", "crop", "model", "write")
 
 

@@ -14,12 +14,12 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from fer_live.argtypes import at_least, greater_than
-from fer_live.backends import BACKENDS
+from fer_live import options
 from fer_live.bench.machine import describe_machine, machine_info, process_peak_rss_mb
 from fer_live.bench.record import DEFAULT_RESULTS, append_row, utc_now
 from fer_live.bench.videos import SHARED_DATA
 from fer_live.errors import FerLiveError
+from fer_live.options import at_least, greater_than
 
 BENCHES = ("annotate", "model", "soak")
 
@@ -49,15 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, default=SHARED_DATA, help="folder holding diffusionfer/ (face images)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="Markdown file to append rows to")
     parser.add_argument("--no-record", action="store_true", help="print JSON only, append no rows")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--backend", default="auto", choices=BACKENDS, help="annotate and soak")
-    parser.add_argument("--threads", type=at_least(1), help="inference threads (default: torch's, one per core)")
+    options.add_device(parser)
+    options.add_backend(parser)
+    options.add_threads(parser)
     group = parser.add_argument_group("annotate")
     group.add_argument("--frames", type=at_least(1), default=300, help="frames per test video (default 300)")
     group.add_argument("--faces", type=int_list, default=[1, 4], help="faces per video, e.g. 1,4 (at most 4)")
     group.add_argument("--mode", type=choice_list(("stream", "sequential")), default=["stream"])
     group.add_argument("--detect-every", type=int_list, default=[1], help="run the detector every k frames, e.g. 1,2")
-    group.add_argument("--detector", type=choice_list(("full", "short")), default=["full"])
+    group.add_argument(
+        "--detector", type=choice_list(options.DETECTOR_RANGES), default=[options.DEFAULT_DETECTOR]
+    )
     group.add_argument("--repeat", type=at_least(1), default=1, help="runs per configuration; the best counts")
     group = parser.add_argument_group("model")
     group.add_argument("--batches", type=int_list, default=[1, 8])
@@ -76,7 +78,7 @@ def run_bench(name: str, args: argparse.Namespace, weights: Path) -> tuple[dict,
 
         return model.run(args, weights)
     from fer_live.bench import annotate, soak
-    from fer_live.engine import Engine
+    from fer_live.inference.engine import Engine
 
     engine = Engine(weights, args.device, args.threads, args.backend)
     return (annotate if name == "annotate" else soak).run(args, engine)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fer_live import assets
 from fer_live.bench.videos import BENCH_FACES
-from fer_live.engine import DEFAULT_WEIGHTS
 from fer_live.errors import FerLiveError
 
 
@@ -17,8 +17,8 @@ def bench_weights(weights: str | None, scratch: Path) -> tuple[Path, str]:
         if not path.is_file():
             raise FerLiveError(f"weights file not found: {path}")
         return path, f"given ({path.name})"
-    if DEFAULT_WEIGHTS.is_file():
-        return DEFAULT_WEIGHTS, "bundled"
+    if assets.WEIGHTS.is_file():
+        return assets.WEIGHTS, "bundled"
     import torch
 
     from fer_live.model import ModelConfig, SEResNet, save_weights

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from fer_live.bench.videos import BENCH_FACES, load_face
-from fer_live.engine import Engine
-from fer_live.onnx_backend import onnxruntime_available
-from fer_live.onnx_int8 import int8_path
-from fer_live.preprocess import fit_crop
+from fer_live.inference.engine import Engine
+from fer_live.inference.int8 import int8_path
+from fer_live.inference.onnx import onnxruntime_available
+from fer_live.inference.preprocess import fit_crop
 
 MIN_REPEATS = 5
 WARMUP_CALLS = 3

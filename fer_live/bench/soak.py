@@ -12,11 +12,11 @@ import numpy as np
 
 from fer_live.bench.machine import RssSampler, rss_mb
 from fer_live.bench.videos import BENCH_FACES, SyntheticFaceSource
-from fer_live.engine import Engine
 from fer_live.errors import FerLiveError
-from fer_live.pipeline import Pipeline, PipelineSettings
+from fer_live.inference.engine import Engine
+from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.stream import process_stream
 from fer_live.results import ResultsCsvWriter
-from fer_live.stream import process_stream
 
 FPS = 30.0
 

@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 
-from fer_live.argtypes import bounded
+from fer_live import options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,22 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="camera index (0), video file, image folder, 'demo', or a recorded session's folder to review "
         "(default: camera 0, or the bundled demo video when no camera opens)",
     )
-    parser.add_argument("--weights", help="model weights file (default: the bundled assets/fer_live_se_resnet.pt)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="inference device (remembered; first: auto)")
-    parser.add_argument(
-        "--detector",
-        dest="detector_range",
-        choices=("full", "short"),
-        help="face detector: full range finds small faces, short range is faster (remembered)",
-    )
-    parser.add_argument(
-        "--min-confidence", type=bounded(0.0, 1.0), help="minimum face detection confidence (remembered)"
-    )
-    parser.add_argument(
-        "--smooth",
-        type=bounded(0.0, 1.0, high_open=True),
-        help="temporal smoothing strength in [0, 1): 0 = raw, 0.9 ≈ 10 frames (remembered)",
-    )
+    options.add_weights(parser)
+    options.add_device(parser, remembered=True)
+    options.add_detector(parser, remembered=True)
+    options.add_min_confidence(parser, remembered=True)
+    options.add_smoothing(parser, remembered=True)
     parser.add_argument("--settings-file", help="INI file to remember settings in instead of the user's")
 
 
@@ -88,13 +77,13 @@ def run(args: argparse.Namespace) -> int:
     check_display()
     from PySide6.QtCore import QTimer
 
-    from fer_live.engine import Engine
     from fer_live.errors import FerLiveError
     from fer_live.gui import settings as gui_settings
     from fer_live.gui.review import is_session_folder
     from fer_live.gui.window import MainWindow, dispose, source_display_name
+    from fer_live.inference.engine import Engine
+    from fer_live.pipeline.sources import open_source
     from fer_live.sessions.reader import Session
-    from fer_live.sources import open_source
 
     app = make_application()
     store = gui_settings.open_store(args.settings_file)
@@ -108,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         # Weights and an explicit source are checked before any window: a missing or corrupt file
         # is the user's to fix, never replaced by a random model or a different source.
-        engine = Engine(args.weights, settings.device, threads=gui_settings.inference_threads())
+        engine = Engine(args.weights, settings.device)
         if is_session_folder(args.source):
             session = Session.load(args.source)
         elif args.source is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fer_live.errors import SourceError
-from fer_live.sources import CameraSource
+from fer_live.pipeline.sources import CameraSource
 
 MAX_CAMERA_INDEX = 4
 

@@ -8,21 +8,16 @@ never encodes video. This controller starts and stops the recorder and adds mark
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QInputDialog, QLabel
+from PySide6.QtWidgets import QInputDialog, QLabel, QMainWindow
 
 from fer_live.errors import FerLiveError
-from fer_live.gui.review import SessionReplayThread
 from fer_live.gui.session_dialog import PARENT_FOLDER_KEY, SessionDialog, remembered_parent_folder
 from fer_live.gui.toolbar import format_clock
 from fer_live.gui.worker import CapturedFrame, ProcessedFrame
 from fer_live.sessions.files import MARKER_KEYS, TEXT_MARKER_KEY, Marker
 from fer_live.sessions.recorder import Recorder, SessionMetadata, new_session_dir
-
-if TYPE_CHECKING:
-    from fer_live.gui.window import MainWindow
 
 # When a file ends, its last frame may still be in inference; the recording waits this long at most
 # for it to be written (it is usually a few tens of milliseconds).
@@ -31,7 +26,10 @@ MARKER_MESSAGE_MS = 4000
 
 
 class SessionRecording(QObject):
-    def __init__(self, window: MainWindow):
+    """The recording controller of the window. `window` is gui/window.py's MainWindow, typed as its
+    Qt base class because window.py imports this module (no import circle)."""
+
+    def __init__(self, window: QMainWindow):
         super().__init__(window)
         self.window = window
         self.recorder: Recorder | None = None
@@ -188,7 +186,7 @@ class SessionRecording(QObject):
         capture = self.window.capture
         if capture is None or not capture.isRunning():
             return "Open a camera or video before recording (Source menu)."
-        if isinstance(capture, SessionReplayThread):
+        if capture.session is not None:
             return "A session under review is already recorded: open a camera or video to record."
         return None
 

@@ -4,22 +4,18 @@ timeline drawn from frames.csv (never inferred again), and a marker list seeks t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QListWidget, QListWidgetItem, QMainWindow
 
 from fer_live.errors import FerLiveError
 from fer_live.gui.session_dialog import remembered_parent_folder
-from fer_live.gui.slots import LatestSlot
 from fer_live.gui.toolbar import format_clock
 from fer_live.gui.worker import CapturedFrame, CaptureThread, ProcessedFrame
+from fer_live.pipeline.slots import LatestSlot
 from fer_live.results import FrameResult
 from fer_live.sessions.files import SESSION_JSON
 from fer_live.sessions.reader import Session
-
-if TYPE_CHECKING:
-    from fer_live.gui.window import MainWindow
 
 MARKER_ROLE = Qt.ItemDataRole.UserRole  # list item → index into Session.markers
 
@@ -48,9 +44,10 @@ class SessionReplayThread(CaptureThread):
 
 
 class SessionReview(QObject):
-    """The review side of the window: "Open session…", the marker dock and the timeline's marker lines."""
+    """The review side of the window: "Open session…", the marker dock and the timeline's marker lines.
+    `window` is gui/window.py's MainWindow, typed as its Qt base class (window.py imports this module)."""
 
-    def __init__(self, window: MainWindow):
+    def __init__(self, window: QMainWindow):
         super().__init__(window)
         self.window = window
         self.session: Session | None = None
@@ -86,7 +83,7 @@ class SessionReview(QObject):
         return True
 
     def _on_source_started(self, capture: CaptureThread) -> None:
-        self.session = capture.session if isinstance(capture, SessionReplayThread) else None
+        self.session = capture.session
         markers = self.session.markers if self.session is not None else []
         self.marker_list.clear()
         for index, marker in enumerate(markers):

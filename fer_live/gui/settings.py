@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from fer_live.pipeline import PipelineSettings
+from fer_live import options
+from fer_live.pipeline.frames import PipelineSettings
 
 ORGANISATION = "fer_live"
 APPLICATION = "fer_live"
-DEVICES = ("auto", "cpu", "cuda")
-DETECTOR_RANGES = ("full", "short")
 
 
 @dataclass(frozen=True)
 class GuiSettings:
     device: str = "auto"
-    detector_range: str = "full"
-    min_confidence: float = 0.5
+    detector_range: str = options.DEFAULT_DETECTOR
+    min_confidence: float = options.DEFAULT_MIN_CONFIDENCE
     # Light smoothing by default: raw per-frame predictions flicker, which reads as noise on screen.
-    smoothing: float = 0.5
+    smoothing: float = options.DEFAULT_GUI_SMOOTHING
     show_boxes: bool = True
     show_labels: bool = True
     show_va: bool = True
@@ -36,18 +34,12 @@ class GuiSettings:
             min_confidence=self.min_confidence,
             smoothing=self.smoothing,
             device=self.device,
-            threads=inference_threads(),
+            threads=options.inference_threads(),
         )
 
     def with_overrides(self, **values) -> GuiSettings:
         """A copy with every non-None value of `values` replaced (e.g. command-line options)."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
-
-
-def inference_threads() -> int:
-    """Torch threads for inference: half the cores, so capture, detection and drawing keep the rest.
-    On 2 cores one thread is also faster outright: two contend with everything else for both cores."""
-    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def open_store(path: str | Path | None = None) -> QSettings:
@@ -92,8 +84,8 @@ def _parse(raw, kind: type):
 
 def _valid(settings: GuiSettings) -> bool:
     return (
-        settings.device in DEVICES
-        and settings.detector_range in DETECTOR_RANGES
+        settings.device in options.DEVICES
+        and settings.detector_range in options.DETECTOR_RANGES
         and 0.0 <= settings.min_confidence <= 1.0
         and 0.0 <= settings.smoothing < 1.0
         and settings.trail_seconds > 0

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fer_live.gui.settings import DETECTOR_RANGES, DEVICES, GuiSettings
+from fer_live.gui.settings import GuiSettings
+from fer_live.options import DETECTOR_RANGES, DEVICES
 
 DETECTOR_LABELS = {
     "full": "full range (faces down to ~60 px, slower)",

@@ -6,13 +6,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QMenu, QSlider, QStyle, QToolBar, QToolButton, QWidget
 
 
-def format_time(seconds: float) -> str:
-    minutes, secs = divmod(int(max(seconds, 0)), 60)
-    return f"{minutes}:{secs:02d}"
-
-
 def format_clock(seconds: float) -> str:
-    """mm:ss, for recording lengths and marker times."""
+    """mm:ss, for positions, recording lengths and marker times."""
     minutes, secs = divmod(int(max(seconds, 0)), 60)
     return f"{minutes:02d}:{secs:02d}"
 
@@ -95,7 +90,7 @@ class PlaybackToolbar(QToolBar):
         if not self.slider.isSliderDown():  # the user's drag wins over playback
             self.slider.setValue(frame_index)
         self.time_label.setText(
-            f"{format_time(frame_index / self._fps)} / {format_time(self._frame_count / self._fps)}"
+            f"{format_clock(frame_index / self._fps)} / {format_clock(self._frame_count / self._fps)}"
         )
 
     def _on_slider_action(self, action: int) -> None:

@@ -66,10 +66,6 @@ class VideoView(QWidget):
         self.message = text
         self.update()
 
-    def clear(self) -> None:
-        self._image = self._pixels = self._scaled = self._result = None
-        self.update()
-
     # -- geometry -----------------------------------------------------------------------------
     def image_rect(self) -> QRectF:
         """Where the frame is drawn: as large as fits, centred, aspect kept."""

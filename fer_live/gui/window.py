@@ -16,7 +16,6 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Sign
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from fer_live.engine import Engine
 from fer_live.errors import SourceError
 from fer_live.gui import none_guard
 from fer_live.gui import settings as gui_settings
@@ -25,18 +24,19 @@ from fer_live.gui.recording import SessionRecording
 from fer_live.gui.review import SessionReplayThread, SessionReview
 from fer_live.gui.settings import GuiSettings
 from fer_live.gui.settings_dialog import SettingsDialog
-from fer_live.gui.slots import LatestSlot
-from fer_live.gui.stats import PlaybackStats
 from fer_live.gui.toolbar import PlaybackToolbar
 from fer_live.gui.video_view import VideoView
 from fer_live.gui.widgets.bars import EmotionBars
 from fer_live.gui.widgets.circumplex import CircumplexPlot
 from fer_live.gui.widgets.timeline import Timeline
 from fer_live.gui.worker import CaptureThread, InferenceThread, ProcessedFrame
-from fer_live.pipeline import Pipeline
+from fer_live.inference.engine import Engine
+from fer_live.pipeline.frames import Pipeline
+from fer_live.pipeline.slots import LatestSlot
+from fer_live.pipeline.sources import Source, open_source
+from fer_live.pipeline.stats import PlaybackStats
 from fer_live.results import FaceResult, FrameResult
 from fer_live.sessions.reader import Session
-from fer_live.sources import Source, open_source
 
 SEEK_STEP_S = 5.0
 THREAD_STOP_TIMEOUT_MS = 3000

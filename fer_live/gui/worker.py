@@ -15,18 +15,15 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QThread, Signal
 
-from fer_live.engine import Engine
 from fer_live.errors import FerLiveError, SourceError
-from fer_live.gui.slots import LatestSlot
-from fer_live.pipeline import Pipeline, PipelineSettings
+from fer_live.inference.engine import Engine
+from fer_live.pipeline.clock import wall_clock_iso_at
+from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.pacing import FramePacer
+from fer_live.pipeline.slots import LatestSlot
+from fer_live.pipeline.sources import Frame, Source
 from fer_live.results import FrameResult
-from fer_live.sessions.files import wall_clock_iso_at
 from fer_live.sessions.recorder import Recorder
-from fer_live.sources import Frame, Source
-
-# A file source that falls this far behind its schedule (slow decoding, a paused debugger)
-# restarts its clock instead of rushing through frames to catch up.
-MAX_LAG_S = 0.25
 
 # Every seek, loop and new source starts a new generation; results of an older one are stale.
 _generations = itertools.count(1)
@@ -56,6 +53,7 @@ class CaptureThread(QThread):
 
     failed = Signal(str)  # the source broke (camera unplugged, unreadable file); the thread ends
     reached_end = Signal()  # a file ended and loop is off; capture pauses
+    session = None  # the recorded session being replayed (gui/review.py), None for a live source or file
 
     def __init__(self, source: Source, frames: LatestSlot[CapturedFrame], paced: bool = True, loop: bool = True):
         super().__init__()
@@ -72,7 +70,7 @@ class CaptureThread(QThread):
         self._at_end = False
         self._deliver_one = False  # show one frame after a seek while paused
         self._pending_seek: int | None = None
-        self._restart_clock = True
+        self._pacer = FramePacer()
 
     # -- control (any thread) --------------------------------------------------------------
     @property
@@ -84,7 +82,7 @@ class CaptureThread(QThread):
             if not paused and self._at_end:
                 self._request_seek(0)
             self._paused = paused
-            self._restart_clock = True
+            self._pacer.restart()
             self._condition.notify_all()
 
     def seek(self, frame_index: int) -> int:
@@ -118,7 +116,6 @@ class CaptureThread(QThread):
 
     def _capture_loop(self) -> None:
         frames = iter(self.source)
-        clock_start = media_start = 0.0
         while True:
             with self._condition:
                 self._condition.wait_for(lambda: self._stopping or not self._paused or self._deliver_one)
@@ -129,17 +126,14 @@ class CaptureThread(QThread):
                     self._pending_seek = None
                     frames = iter(self.source)
                     self.frames.clear()
-                    self._restart_clock = True
+                    self._pacer.restart()
                 generation = self.generation
             frame = next(frames, None)
             if frame is None:
                 self._end_of_file()
                 continue
             if self.paced:
-                now = time.monotonic()
-                if self._restart_clock or now - (clock_start + frame.time_s - media_start) > MAX_LAG_S:
-                    clock_start, media_start, self._restart_clock = now, frame.time_s, False
-                delay = clock_start + frame.time_s - media_start - now
+                delay = self._pacer.delay(frame.time_s)
                 if delay > 0 and self._interrupted_within(delay, generation):
                     continue  # a seek or stop came in while this frame waited: it is stale
             with self._condition:

@@ -44,6 +44,10 @@ class SEBasicBlock(nn.Module):
             )
         self.act = nn.ReLU(inplace=True)
 
+    def zero_init_last(self) -> None:
+        """Zero the residual branch's last BatchNorm scale, so the block starts as the identity."""
+        nn.init.zeros_(self.body[4].weight)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.body(x) + self.shortcut(x))
 
@@ -84,12 +88,18 @@ class SEResNet(nn.Module):
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-        # Zero the last BN of each residual branch so every block starts as identity.
-        for block in self.stages:
-            nn.init.zeros_(block.body[4].weight)
+        for module in self.modules():
+            if hasattr(module, "zero_init_last"):
+                module.zero_init_last()
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The shared embedding both heads read: mean- and max-pooled last stage, through the trunk."""
         features = self.stages(self.stem(x))
         pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)
-        shared = self.trunk(pooled)
+        return self.trunk(pooled)
+
+    def forward_head(self, shared: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.expression_head(shared), torch.tanh(self.va_head(shared))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.forward_head(self.forward_features(x))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from fer_live.checksums import file_sha256
 from fer_live.errors import WeightsError
 from fer_live.labels import EXPRESSIONS
 from fer_live.model.config import ModelConfig
@@ -55,3 +56,9 @@ def load_weights(path: str | Path) -> tuple[SEResNet, dict]:
         raise WeightsError(f"weights do not match the architecture in their config: {path}") from exc
     model.eval()
     return model, dict(payload.get("meta", {}))
+
+
+def weights_info(path: Path, meta: dict) -> dict:
+    """The weights file a result was made with: path, sha256 and the model card version from its meta."""
+    version = next((str(meta[key]) for key in ("model_version", "version") if meta.get(key)), "unknown")
+    return {"file": str(path), "sha256": file_sha256(path), "model_version": version}

@@ -11,5 +11,5 @@ Modules (none imports Qt; import them directly, this package module stays light 
     fer_live.sessions.recorder   Recorder, SessionMetadata
     fer_live.sessions.reader     Session, SessionVideo
     fer_live.sessions.summary    interval and per-face statistics (pure functions)
-    fer_live.sessions.files      file names, Marker, marker labels, atomic JSON
+    fer_live.sessions.files      file names, Marker, marker labels, reading session files
 """

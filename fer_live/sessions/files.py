@@ -6,13 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
-from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 
 SESSION_FORMAT = "fer_live.session/1"
@@ -29,16 +25,6 @@ MARKER_COLUMNS = ("time_s", "video_frame", "wall_time", "key", "label", "note")
 MARKER_KEYS = tuple("123456789")
 TEXT_MARKER_KEY = "m"
 TEXT_MARKER_LABEL = "note"
-
-
-def wall_clock_iso(moment: datetime | None = None) -> str:
-    """Local time, ISO 8601 with milliseconds and UTC offset, e.g. 2025-03-01T14:02:03.250+01:00."""
-    return (moment or datetime.now()).astimezone().isoformat(timespec="milliseconds")
-
-
-def wall_clock_iso_at(monotonic_s: float) -> str:
-    """`wall_clock_iso` of an earlier `time.monotonic()` reading, e.g. when a frame was captured."""
-    return wall_clock_iso(datetime.now() - timedelta(seconds=time.monotonic() - monotonic_s))
 
 
 @dataclass(frozen=True)
@@ -102,17 +88,6 @@ def parse_marker_labels(spec: str) -> dict[str, str]:
     return labels
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write `data` so that a reader (or a kill at any moment) sees the old file or the new one, never half."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def read_json(path: Path) -> dict:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -136,9 +111,3 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
         raise FerLiveError(f"cannot read {path}: {exc}") from exc
     complete = text[: text.rfind("\n") + 1]
     return list(csv.DictReader(io.StringIO(complete, newline="")))
-
-
-def weights_info(path: Path, meta: dict) -> dict:
-    """The weights file a session was recorded with: path, sha256 and the model card version from its meta."""
-    version = next((str(meta[key]) for key in ("model_version", "version") if meta.get(key)), "unknown")
-    return {"file": str(path), "sha256": file_sha256(path), "model_version": version}

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from fer_live.errors import FerLiveError, SourceError
+from fer_live.pipeline.sources import Frame, Source
 from fer_live.results import FrameResult, parse_rows
 from fer_live.sessions.files import (
     FRAMES_CSV,
@@ -23,7 +24,6 @@ from fer_live.sessions.files import (
     read_json,
 )
 from fer_live.sessions.summary import face_ids, face_track
-from fer_live.sources import Frame, Source
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,6 @@ class Session:
         info: dict,
         results: list[FrameResult],
         video_frames: list[int],
-        wall_times: list[str],
         markers: list[Marker],
         segments: list[Segment],
     ):
@@ -62,7 +61,6 @@ class Session:
         self.info = info
         self.results = results
         self.video_frames = video_frames
-        self.wall_times = wall_times
         self.markers = markers
         self.segments = segments
         self._result_index = {frame: i for i, frame in enumerate(video_frames)}
@@ -75,7 +73,7 @@ class Session:
         if not path.is_dir():
             raise FerLiveError(f"session folder not found: {path}")
         info = read_json(path / SESSION_JSON)
-        results, video_frames, wall_times = _read_frames(path / FRAMES_CSV)
+        results, video_frames = _read_frames(path / FRAMES_CSV)
         markers = _read_markers(path / MARKERS_CSV)
         segments = [
             Segment(path / s["file"], int(s["first_frame"]), int(s["frames"]), int(s["width"]), int(s["height"]))
@@ -85,7 +83,7 @@ class Session:
             unclosed = _unclosed_segment(path, segments)
             if unclosed is not None:
                 segments.append(unclosed)
-        return cls(path, info, results, video_frames, wall_times, markers, segments)
+        return cls(path, info, results, video_frames, markers, segments)
 
     @property
     def complete(self) -> bool:
@@ -204,17 +202,16 @@ class SessionVideo(Source):
         self._capture_path = None
 
 
-def _read_frames(path: Path) -> tuple[list[FrameResult], list[int], list[str]]:
+def _read_frames(path: Path) -> tuple[list[FrameResult], list[int]]:
     rows = read_csv_rows(path)
-    results, video_frames, wall_times = [], [], []
+    results, video_frames = [], []
     try:
         for result, first_row in parse_rows(rows):
             results.append(result)
             video_frames.append(int(first_row["video_frame"]))
-            wall_times.append(first_row["wall_time"])
     except (KeyError, TypeError, ValueError) as exc:
         raise FerLiveError(f"{path} is corrupt after {len(results)} frames ({exc.__class__.__name__}: {exc})") from exc
-    return results, video_frames, wall_times
+    return results, video_frames
 
 
 def _read_markers(path: Path) -> list[Marker]:

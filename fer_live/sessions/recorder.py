@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING
 import cv2
 
 from fer_live import __version__
+from fer_live.atomic import write_json_atomic
 from fer_live.errors import FerLiveError
+from fer_live.model.weights import weights_info
+from fer_live.pipeline.clock import wall_clock_iso
+from fer_live.pipeline.sources import Frame
 from fer_live.results import FrameResult, ResultsCsvWriter
 from fer_live.sessions.files import (
     FRAME_EXTRA_COLUMNS,
@@ -36,15 +40,11 @@ from fer_live.sessions.files import (
     TEXT_MARKER_LABEL,
     Marker,
     default_marker_labels,
-    wall_clock_iso,
-    weights_info,
-    write_json_atomic,
 )
-from fer_live.sources import Frame
 
 if TYPE_CHECKING:
-    from fer_live.pipeline import Pipeline
-    from fer_live.sources import Source
+    from fer_live.pipeline.frames import Pipeline
+    from fer_live.pipeline.sources import Source
 
 DEFAULT_SEGMENT_SECONDS = 2.0
 MAX_FILLED_GAP_S = 3.0

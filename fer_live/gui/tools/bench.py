@@ -1,7 +1,7 @@
 """Benchmark the live window: play a video paced like a camera through the real window and threads,
 then print JSON with displayed fps, capture-to-display latency, dropped frames and memory.
 
-    python -m fer_live.gui.bench --source VIDEO --seconds 20 [--weights W | --random-weights]
+    python -m fer_live.gui.tools.bench --source VIDEO --seconds 20 [--weights W | --random-weights]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fer_live.bench.machine import machine_info, process_peak_rss_mb, rss_mb
 from fer_live.errors import FerLiveError
-from fer_live.gui import harness
+from fer_live.gui.tools import harness
 from fer_live.gui.window import dispose
 
 RSS_SAMPLES = 10
@@ -84,7 +84,7 @@ def _platform() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fer_live.gui.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m fer_live.gui.tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--source", default="demo", help="video file (or 'demo', or a camera index)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured playing time")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds played before measuring")

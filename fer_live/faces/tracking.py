@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fer_live.detection import Detection
+from fer_live.faces.detection import Detection
 
 
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:

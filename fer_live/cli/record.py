@@ -15,7 +15,9 @@ import threading
 import time
 from pathlib import Path
 
+from fer_live import options
 from fer_live.errors import FerLiveError
+from fer_live.options import greater_than
 
 MARKER_HELP = "type 1-9 [note] or 'm TEXT' + Enter to mark an event"
 
@@ -23,7 +25,9 @@ MARKER_HELP = "type 1-9 [note] or 'm TEXT' + Enter to mark an event"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, help="camera index (0), video file, image folder, or 'demo'")
     parser.add_argument("--out", required=True, type=Path, help="new (or empty) folder for the session")
-    parser.add_argument("--duration", type=float, help="stop after this many seconds of source time")
+    parser.add_argument(
+        "--duration", type=greater_than(0), metavar="S", help="stop after this many seconds of source time"
+    )
     parser.add_argument("--participant", default="", help="participant ID stored in session.json")
     parser.add_argument("--condition", default="", help="condition stored in session.json")
     parser.add_argument("--notes", default="", help="free notes stored in session.json")
@@ -43,48 +47,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="pace video files and image folders at their frame rate (cameras are always live)",
     )
-    parser.add_argument("--weights", type=Path, help="model weights file (default: the bundled model)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
-    parser.add_argument("--threads", type=int, help="CPU threads for inference")
+    options.add_weights(parser)
+    options.add_device(parser)
+    options.add_threads(parser)
+    options.add_smoothing(parser)
+    options.add_detector(parser)
+    options.add_min_confidence(parser)
     parser.add_argument(
-        "--smooth",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="temporal smoothing strength in [0, 1): 0 off, 0.9 ≈ 10 frames",
-    )
-    parser.add_argument(
-        "--detector",
-        choices=("full", "short"),
-        default="full",
-        help="face detector range: full (faces down to ~60 px) or short (faster, near faces)",
-    )
-    parser.add_argument("--min-confidence", type=float, default=0.5, help="minimum face detection score")
-    parser.add_argument(
-        "--segment-seconds", type=float, default=2.0, help="length of each video segment file (default 2 s)"
+        "--segment-seconds", type=greater_than(0), default=2.0, help="length of each video segment file (default 2 s)"
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from fer_live.pipeline import Pipeline, PipelineSettings
+    from fer_live.pipeline.frames import Pipeline, PipelineSettings
+    from fer_live.pipeline.sources import open_source
     from fer_live.sessions.files import parse_marker_labels
     from fer_live.sessions.recorder import Recorder, SessionMetadata, check_session_dir
-    from fer_live.sources import open_source
 
-    if args.duration is not None and not args.duration > 0:
-        raise FerLiveError(f"--duration must be positive, not {args.duration}")
-    if not 0.0 <= args.smooth < 1.0:
-        raise FerLiveError(f"--smooth must be within [0, 1), not {args.smooth}")
-    if not args.segment_seconds > 0:
-        raise FerLiveError(f"--segment-seconds must be positive, not {args.segment_seconds}")
     labels = parse_marker_labels(args.markers_labels)
     check_session_dir(args.out)
     settings = PipelineSettings(
-        detector_range=args.detector,
+        detector_range=args.detector_range,
         min_confidence=args.min_confidence,
         smoothing=args.smooth,
         device=args.device,
-        threads=args.threads,
+        threads=args.threads or options.inference_threads(),
     )
     # Everything that can fail on bad input is opened before the session folder is created.
     with (
@@ -127,10 +114,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _record(source, pipeline, recorder, args, stop, marker_lines) -> str:
-    from fer_live.sessions.files import wall_clock_iso
+    from fer_live.pipeline.clock import wall_clock_iso
+    from fer_live.pipeline.pacing import FramePacer
 
-    paced = args.realtime and not source.is_live
-    started = time.monotonic()
+    pacer = FramePacer() if args.realtime and not source.is_live else None
     first_time_s = None
     for frame in source:
         if stop.requested:
@@ -140,8 +127,8 @@ def _record(source, pipeline, recorder, args, stop, marker_lines) -> str:
         elapsed_s = frame.time_s - first_time_s
         if args.duration is not None and elapsed_s >= args.duration:
             return "duration"
-        if paced:
-            time.sleep(max(0.0, started + elapsed_s - time.monotonic()))
+        if pacer is not None:
+            time.sleep(max(0.0, pacer.delay(frame.time_s)))
         captured = wall_clock_iso()
         result = pipeline.process(frame.index, frame.time_s, frame.image)
         recorder.write(frame, result, wall_time=captured)

@@ -107,8 +107,19 @@ def session_options(threads: int):
     return options
 
 
-class OnnxModel:
-    """Runs `model`'s ONNX export in onnxruntime; call like the model, on a float32 N×C×H×W array."""
+class OnnxRuntimeModel:
+    """An onnxruntime session called like the model: float32 N×C×H×W crops → (logits, valence/arousal)."""
+
+    session = None
+    threads: int
+
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logits, va = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch})
+        return logits, va
+
+
+class OnnxModel(OnnxRuntimeModel):
+    """Runs `model`'s ONNX export (fp32), cached on disk by the weights' sha256 and checked against torch."""
 
     def __init__(self, model: SEResNet, weights_path: Path, threads: int):
         self.threads = threads
@@ -147,6 +158,3 @@ class OnnxModel:
             return session
         return None
 
-    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        logits, va = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch})
-        return logits, va

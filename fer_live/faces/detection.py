@@ -10,21 +10,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from fer_live.assets import DETECTOR_MODELS
 from fer_live.errors import FerLiveError
-from fer_live.preprocess import eye_angle
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DETECTOR_MODELS = {
-    # Full range finds faces down to ~60 px that short range misses, at ~8 vs ~3 ms per frame.
-    "full": ASSETS / "models" / "face_detection_full_range_sparse.tflite",
-    "short": ASSETS / "models" / "face_detection_short_range.tflite",
-}
-
+from fer_live.inference.preprocess import eye_angle
 
 # Native log lines at INFO/WARNING level, from LiteRT ("INFO: [environment.cc:36] ...",
 # "WARNING: [model_load.cc:402] ...") and absl ("W0000 00:00:... inference_runner_litert.cc:1418] ...").

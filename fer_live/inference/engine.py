@@ -13,15 +13,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fer_live.backends import BACKENDS
+from fer_live import assets, options
 from fer_live.errors import FerLiveError, WeightsError
+from fer_live.inference.int8 import Int8Model
+from fer_live.inference.onnx import OnnxModel, onnxruntime_available
+from fer_live.inference.preprocess import crop_face, to_model_input
 from fer_live.model import load_weights
-from fer_live.onnx_backend import OnnxModel, onnxruntime_available
-from fer_live.onnx_int8 import Int8Model
-from fer_live.preprocess import crop_face, to_model_input
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DEFAULT_WEIGHTS = ASSETS / "fer_live_se_resnet.pt"
+from fer_live.options import BACKENDS
 
 
 def resolve_device(device: str) -> torch.device:
@@ -63,14 +61,14 @@ class Engine:
         threads: int | None = None,
         backend: str = "auto",
     ):
-        path = Path(weights) if weights else DEFAULT_WEIGHTS
+        path = Path(weights) if weights else assets.WEIGHTS
         if weights is None and not path.is_file():
             # The app must never stand in a random model for the real one.
             raise WeightsError(f"no bundled model weights at {path}: reinstall fer_live or pass --weights")
-        if threads is not None:
-            if threads < 1:
-                raise FerLiveError(f"thread count must be at least 1, not {threads}")
-            torch.set_num_threads(threads)
+        threads = options.inference_threads() if threads is None else threads
+        if threads < 1:
+            raise FerLiveError(f"thread count must be at least 1, not {threads}")
+        torch.set_num_threads(threads)
         self.weights_path = path
         # onnxruntime runs on the CPU here, so asking for it makes `auto` mean the CPU even beside a GPU.
         self.device = resolve_device("cpu" if device == "auto" and backend.startswith("onnx") else device)
@@ -140,13 +138,3 @@ class Engine:
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def check_weights(path: str | Path) -> None:
-    """Raise WeightsError if `path` is not a loadable fer_live weights file."""
-    try:
-        load_weights(path)
-    except WeightsError:
-        raise
-    except Exception as exc:  # any other failure still names the file
-        raise WeightsError(f"cannot load weights {path}: {exc}") from exc

@@ -5,7 +5,7 @@ graph is built once from a weights file and real face crops and shipped beside t
 (`<weights>.int8.onnx`). Its metadata names the weights file's sha256: an int8 file made from
 other weights is refused, never silently used.
 
-    python -m fer_live.onnx_int8 [--weights W] [--data ../shared/data/ferplus] [--count 512]
+    python -m training.int8 [--weights W] [--data ../shared/data/ferplus] [--count 512]
 """
 
 from __future__ import annotations
@@ -18,19 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_live.argtypes import at_least
+from fer_live import assets
 from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
+from fer_live.inference.int8 import WEIGHTS_KEY, int8_path
+from fer_live.inference.onnx import INPUT_NAME, export_onnx
+from fer_live.inference.preprocess import fit_crop, to_model_input
 from fer_live.model import SEResNet, load_weights
-from fer_live.onnx_backend import INPUT_NAME, OUTPUT_NAMES, export_onnx, session_options
-from fer_live.preprocess import fit_crop, to_model_input
+from fer_live.options import at_least
 
-PROG = "python -m fer_live.onnx_int8"
-WEIGHTS_KEY = "fer_live_weights_sha256"
-
-
-def int8_path(weights: Path) -> Path:
-    return weights.with_name(weights.stem + ".int8.onnx")
+PROG = "python -m training.int8"
 
 
 def calibration_crops(folder: Path, model: SEResNet, split: str, count: int) -> np.ndarray:
@@ -91,39 +88,10 @@ def build_int8(model: SEResNet, weights: Path, calibration: np.ndarray, out: Pat
     onnx.save(graph, str(out))
 
 
-class Int8Model:
-    """Runs the int8 graph shipped beside `weights_path`; call like OnnxModel."""
-
-    def __init__(self, weights_path: Path, threads: int):
-        import onnxruntime as ort
-
-        self.threads = threads
-        self.path = int8_path(weights_path)
-        if not self.path.is_file():
-            raise FerLiveError(f"no int8 model for {weights_path} (build one with {PROG} --weights {weights_path})")
-        try:
-            self.session = ort.InferenceSession(
-                str(self.path), session_options(threads), providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own exception types for damaged files
-            raise FerLiveError(f"int8 model {self.path} is damaged or unreadable ({exc.__class__.__name__})") from exc
-        made_from = self.session.get_modelmeta().custom_metadata_map.get(WEIGHTS_KEY)
-        if made_from != file_sha256(weights_path):
-            raise FerLiveError(
-                f"int8 model {self.path} was built from other weights than {weights_path}; rebuild it with {PROG}"
-            )
-
-    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        logits, va = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch})
-        return logits, va
-
-
 def main(argv: list[str] | None = None) -> int:
-    from fer_live.engine import DEFAULT_WEIGHTS
-
     parser = argparse.ArgumentParser(prog=PROG, description="Build the int8 model beside a weights file.")
     parser.add_argument(
-        "--weights", type=Path, default=DEFAULT_WEIGHTS, help="weights file (default: the bundled model)"
+        "--weights", type=Path, default=assets.WEIGHTS, help="weights file (default: the bundled model)"
     )
     parser.add_argument(
         "--data", type=Path, default=Path("../shared/data/ferplus"), help="calibration faces: a data set folder"

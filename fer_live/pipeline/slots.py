@@ -14,14 +14,11 @@ class LatestSlot(Generic[T]):
         self._condition = threading.Condition()
         self._item: T | None = None
         self._closed = False
-        self.dropped = 0  # items replaced before anyone took them
 
     def put(self, item: T) -> bool:
         """Store `item`, replacing an untaken one; True when the slot was empty (consumer needs a nudge)."""
         with self._condition:
             was_empty = self._item is None
-            if not was_empty:
-                self.dropped += 1
             self._item = item
             self._condition.notify_all()
             return was_empty

@@ -1,6 +1,6 @@
 """Screenshot of the real window playing a source, for the README.
 
-    python -m fer_live.gui.screenshot --out assets/screenshot.png --seconds 8
+    python -m fer_live.gui.tools.screenshot --out assets/screenshot.png --seconds 8
 
 Without a display it re-runs itself under `xvfb-run` (a virtual X server, so the window is a real
 X11 window); without xvfb-run it renders offscreen and says so.
@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from fer_live.errors import FerLiveError
-from fer_live.gui import harness
+from fer_live.gui.tools import harness
 from fer_live.gui.window import dispose
 
 # Set in the re-run under xvfb-run, so a failing X server cannot cause an endless re-exec.
@@ -41,7 +41,7 @@ def relaunch_under_xvfb(argv: list[str]) -> None:
         print("fer-live: note: no display and no xvfb-run; rendering offscreen", file=sys.stderr)
         return
     os.environ[UNDER_XVFB] = "1"
-    command = [xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, "-m", "fer_live.gui.screenshot"]
+    command = [xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, "-m", "fer_live.gui.tools.screenshot"]
     os.execv(xvfb_run, command + argv)
 
 
@@ -72,7 +72,9 @@ def take(args: argparse.Namespace, scratch: Path) -> tuple[int, int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m fer_live.gui.screenshot", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m fer_live.gui.tools.screenshot", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--out", type=Path, default=Path("assets/screenshot.png"))
     parser.add_argument("--seconds", type=float, default=8.0, help="play this long before the shot")
     parser.add_argument("--source", default="demo")

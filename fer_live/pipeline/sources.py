@@ -16,10 +16,9 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 import cv2  # noqa: E402
 import numpy as np
 
+from fer_live.assets import DEMO_VIDEO
 from fer_live.errors import SourceError
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DEMO_VIDEO = ASSETS / "demo" / "demo.mp4"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 

@@ -13,14 +13,21 @@ from fer_live.errors import FerLiveError
 # sub-command → module providing `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
     "gui": ("fer_live.gui.app", "open the live window (default)"),
-    "annotate": ("fer_live.annotate", "annotate video files into per-frame CSV"),
-    "record": ("fer_live.sessions.record_cli", "record a research session (video, results, markers) headless"),
-    "report": ("fer_live.sessions.report_cli", "write report.html and figures for a recorded session"),
+    "annotate": ("fer_live.cli.annotate", "annotate video files into per-frame CSV"),
+    "record": ("fer_live.cli.record", "record a research session (video, results, markers) headless"),
+    "report": ("fer_live.cli.report", "write report.html and figures for a recorded session"),
 }
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Bad arguments give one line (and exit status 2) like every other bad input, not usage + error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="fer-live", description="Live facial affect: 8 expressions, valence, arousal."
     )
     parser.add_argument("--version", action="version", version=f"fer_live {__version__}")

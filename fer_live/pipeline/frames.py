@@ -6,24 +6,25 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from fer_live.detection import Detection, FaceDetector
-from fer_live.engine import Engine
 from fer_live.errors import FerLiveError
+from fer_live.faces.detection import Detection, FaceDetector
+from fer_live.faces.smoothing import Smoother
+from fer_live.faces.tracking import FaceTracker
+from fer_live.inference.engine import Engine
+from fer_live.options import DEFAULT_DETECTOR, DEFAULT_MIN_CONFIDENCE
 from fer_live.results import FaceResult, FrameResult
-from fer_live.smoothing import Smoother
-from fer_live.tracking import FaceTracker
 
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    detector_range: str = "full"
-    min_confidence: float = 0.5
+    detector_range: str = DEFAULT_DETECTOR
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
     min_face_size: int = 0
     smoothing: float = 0.0
     device: str = "auto"
     threads: int | None = None
     max_missed: int = 10
-    backend: str = "auto"  # auto, torch or onnx (see fer_live.engine)
+    backend: str = "auto"  # auto, torch or onnx (see fer_live.inference.engine)
     # Run the detector on every k-th frame only; frames in between reuse its faces (Pipeline.locate).
     detect_every: int = 1
 
@@ -34,7 +35,7 @@ class PipelineSettings:
 class Pipeline:
     """Owns a detector, a tracker, a smoother and an engine; close() frees the detector.
 
-    `process` = `locate` → `crop_faces` → `engine.predict` → `assemble`. fer_live.stream runs the
+    `process` = `locate` → `crop_faces` → `engine.predict` → `assemble`. fer_live.pipeline.stream runs the
     first two in one thread and the others in another: `locate` alone touches the detector,
     `assemble` alone the tracker and smoother, each called in frame order.
     """
@@ -58,14 +59,8 @@ class Pipeline:
     def locate(self, image: np.ndarray) -> list[Detection]:
         """The faces of the next frame: detected, or with `detect_every` k > 1, on the k − 1 frames
         after a detection, the faces of that detection (same boxes; the tracker keeps their IDs).
-
-        That costs a box lag of up to k − 1 frames of motion. On the one-face test video (90 frames,
-        boxes moving up to 15 px per frame) boxes differ from per-frame detection by at most 18 px
-        (2.2 px on average) at k = 2 and 20 px (3.5 px) at k = 3, about the detector's own
-        frame-to-frame jitter (up to 18 px there); with a random model of the shipped size the
-        probabilities moved by at most 0.003 and valence/arousal by 0.014. Extrapolating each face's
-        velocity was tried and came no closer, because that jitter dominates. A face that appears
-        is found up to k − 1 frames late; one that leaves is reported up to k − 1 frames longer.
+        Boxes lag up to k − 1 frames of motion, about the detector's own frame-to-frame jitter
+        (measured in bench/results.md); faces appear and leave up to k − 1 frames late.
         """
         number = self._frames_located
         self._frames_located += 1

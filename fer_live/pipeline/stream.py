@@ -3,17 +3,12 @@
 `process_stream(frames, pipeline)` yields exactly the FrameResults that `pipeline.process` gives
 frame by frame, in the same order: one thread decodes, one runs `pipeline.locate` and
 `pipeline.crop_faces`, and the caller's thread runs the model and `pipeline.assemble` (tracking,
-smoothing). OpenCV, MediaPipe and onnxruntime release the GIL while they compute, so on two
-cores the stages run side by side; bounded queues keep memory flat however long the video.
+smoothing). OpenCV, MediaPipe and onnxruntime release the GIL, so the stages overlap; bounded
+queues keep memory flat however long the video.
 
-When the model falls behind, the faces of all frames already waiting (up to BATCH_FRAMES) go
-through it in one batch, which costs less per face than one frame at a time. That is done only
-when the engine's outputs do not depend on the batch (`Engine.batch_invariant`, onnxruntime), so
-the results stay identical to frame-by-frame processing.
-
-With `PipelineSettings(detect_every=k)` the detector runs on every k-th frame and the frames in
-between reuse its faces, in this path and in `Pipeline.process` alike (the tolerance that costs
-is in `Pipeline.locate`'s docstring; tests/test_stream.py checks its bounds).
+When the model falls behind, the faces of all waiting frames (up to BATCH_FRAMES) go through it in
+one batch, cheaper per face; only when the engine's outputs do not depend on the batch
+(`Engine.batch_invariant`), so results stay identical to frame-by-frame processing.
 """
 
 from __future__ import annotations
@@ -25,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from fer_live.pipeline import Pipeline
+from fer_live.pipeline.frames import Pipeline
+from fer_live.pipeline.sources import Frame
 from fer_live.results import FrameResult
-from fer_live.sources import Frame
 
 # Decoded frames in flight: enough to ride out a slow frame, few enough to hold little memory
 # even for 4K video. Located frames carry only their crops, so more of them may wait.

@@ -7,25 +7,24 @@ import argparse
 import os
 from pathlib import Path
 
-from fer_live.engine import DEFAULT_WEIGHTS, Engine
+from fer_live import options
 from fer_live.errors import FerLiveError
+from fer_live.inference.engine import Engine
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     weights = parser.add_mutually_exclusive_group()
-    weights.add_argument("--weights", help=f"weights file (default: {DEFAULT_WEIGHTS.name} in assets/)")
+    weights.add_argument("--weights", help="fer_live model weights file (.pt; default: the bundled model)")
     weights.add_argument(
         "--random-weights",
         action="store_true",
         help="a randomly initialised model of the default size: timing and looks only, predictions are noise",
     )
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    options.add_device(parser)
 
 
 def load_engine(args: argparse.Namespace, scratch: Path) -> tuple[Engine, str]:
     """The engine and a description of its weights for reports."""
-    from fer_live.gui.settings import inference_threads
-
     if args.random_weights:
         import torch
 
@@ -34,8 +33,8 @@ def load_engine(args: argparse.Namespace, scratch: Path) -> tuple[Engine, str]:
         torch.manual_seed(0)
         path = scratch / "random_default_size.pt"
         save_weights(path, SEResNet(ModelConfig()), {"random": True})
-        return Engine(path, args.device, threads=inference_threads()), "random, default ModelConfig() (not trained)"
-    engine = Engine(args.weights, args.device, threads=inference_threads())
+        return Engine(path, args.device), "random, default ModelConfig() (not trained)"
+    engine = Engine(args.weights, args.device)
     return engine, str(engine.weights_path)
 
 

@@ -1,0 +1,24 @@
+"""Paths of the files bundled with fer_live: weights, the int8 graph, detector models, the demo video.
+
+One lookup for a checkout and an installed wheel: setup.py installs the repository's top-level
+assets/ folder as `fer_live/bundled/`; in a checkout (editable install) assets/ sits beside the package.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+
+def _root() -> Path:
+    installed = Path(str(files("fer_live"))) / "bundled"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "assets"
+
+
+ROOT = _root()
+WEIGHTS = ROOT / "fer_live_se_resnet.pt"
+DEMO_VIDEO = ROOT / "demo" / "demo.mp4"
+DETECTOR_MODELS = {
+    "full": ROOT / "models" / "face_detection_full_range_sparse.tflite",
+    "short": ROOT / "models" / "face_detection_short_range.tflite",
+}

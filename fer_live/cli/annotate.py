@@ -1,0 +1,153 @@
+"""`fer-live annotate`: video files → one per-frame results CSV each (+ a provenance sidecar), in
+parallel processes or in shards.
+
+Heavy modules (torch, mediapipe, OpenCV, tqdm) are imported inside functions: the CLI registry
+imports this module just to add its arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fer_live import options
+from fer_live.errors import FerLiveError, OutputError
+from fer_live.options import at_least
+
+if TYPE_CHECKING:
+    from fer_live.pipeline.annotate_video import VideoSummary
+
+EXIT_VIDEO_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("videos", nargs="+", metavar="VIDEO", help="video files; each gives OUT_DIR/<stem>.csv")
+    parser.add_argument("-o", "--out-dir", required=True, type=Path, help="folder for the CSV files (created)")
+    options.add_device(parser)
+    options.add_smoothing(parser)
+    parser.add_argument(
+        "--jobs", type=at_least(1), default=1, metavar="N", help="videos annotated in parallel (default 1)"
+    )
+    parser.add_argument(
+        "--shard",
+        type=options.shard,
+        metavar="K/N",
+        help="annotate only the K-th of N equal slices of the sorted, de-duplicated VIDEO list, e.g. in "
+        "a Slurm array job (--array=1-8): --shard $SLURM_ARRAY_TASK_ID/8",
+    )
+    options.add_weights(parser)
+    options.add_detector(parser)
+    options.add_min_confidence(parser)
+    parser.add_argument(
+        "--min-face-size", type=at_least(0), default=0, metavar="PX", help="ignore smaller faces (default 0, none)"
+    )
+    options.add_threads(parser)
+    options.add_backend(parser)
+    parser.add_argument(
+        "--detect-every",
+        type=at_least(1),
+        default=1,
+        metavar="K",
+        help="run the face detector on every K-th frame only, reusing its boxes in between (faster; "
+        "boxes lag up to K-1 frames of motion); default 1 = every frame",
+    )
+
+
+def select_videos(paths: list[str], shard: tuple[int, int] | None = None) -> list[Path]:
+    """The sorted, de-duplicated videos, or the K-th of N contiguous slices of them.
+
+    Every shard computes the same full list, so shards need no coordination and together cover
+    each video exactly once.
+    """
+    unique: dict[Path, Path] = {}
+    for text in paths:
+        unique.setdefault(Path(text).resolve(), Path(text))
+    videos = [unique[key] for key in sorted(unique, key=str)]
+    by_stem: dict[str, Path] = {}
+    for video in videos:
+        other = by_stem.setdefault(video.stem, video)
+        if other is not video:
+            raise FerLiveError(f"{other} and {video} would both write {video.stem}.csv; annotate them separately")
+    if shard is None:
+        return videos
+    index, count = shard
+    return videos[(index - 1) * len(videos) // count : index * len(videos) // count]
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Create `out_dir` and prove it takes files, so a bad folder fails before any work."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".fer-live-write-test-"):
+            pass
+    except FileExistsError:
+        raise OutputError(f"output path exists and is not a folder: {out_dir}") from None
+    except OSError as exc:
+        raise OutputError(f"output folder {out_dir} is not writable: {exc.strerror or exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from fer_live.cli.pool import annotate_in_parallel, annotate_serially
+    from fer_live.pipeline.frames import PipelineSettings
+
+    videos = select_videos(args.videos, args.shard)
+    prepare_out_dir(args.out_dir)
+    jobs = min(args.jobs, max(len(videos), 1))
+    # Faces come a few per frame, too few for torch's intra-op threads to pay off against the
+    # detector and decoder running beside them; one core per process stays free for those.
+    threads = args.threads or options.inference_threads(jobs)
+    settings = PipelineSettings(
+        detector_range=args.detector_range,
+        min_confidence=args.min_confidence,
+        min_face_size=args.min_face_size,
+        smoothing=args.smooth,
+        device=args.device,
+        threads=threads,
+        backend=args.backend,
+        detect_every=args.detect_every,
+    )
+    if not videos:
+        print(f"shard {args.shard[0]}/{args.shard[1]} has no videos (of {len(set(args.videos))})")
+        return 0
+
+    failed = interrupted = False
+
+    def report(summary: VideoSummary) -> None:
+        nonlocal failed, interrupted
+        if summary.error is not None:
+            print(f"fer-live: error: {summary.error}", file=sys.stderr, flush=True)
+            failed = True
+            return
+        if summary.interrupted:
+            print(
+                f"fer-live: interrupted: {summary.video} stopped after {summary.frames} frames, "
+                f"all of them in {summary.csv}",
+                file=sys.stderr,
+                flush=True,
+            )
+            interrupted = True
+            return
+        print(summary.line(), flush=True)
+        if summary.skipped_frames:
+            count = len(summary.skipped_frames)
+            plural = "s" if count > 1 else ""
+            shown = ", ".join(str(i) for i in summary.skipped_frames[:10]) + (", ..." if count > 10 else "")
+            print(
+                f"fer-live: error: {summary.video}: {count} undecodable frame{plural} skipped "
+                f"(frame{plural} {shown}); the rest is in {summary.csv}",
+                file=sys.stderr,
+                flush=True,
+            )
+            failed = True
+
+    if jobs == 1:
+        annotate_serially(videos, args.out_dir, settings, args.weights, report)
+    else:
+        annotate_in_parallel(videos, args.out_dir, settings, args.weights, jobs, report)
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_VIDEO_FAILED if failed else 0

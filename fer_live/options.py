@@ -1,0 +1,174 @@
+"""The one options module of every command line (fer-live annotate/record/gui, the benchmarks,
+training's tools): choice lists, defaults, number types and shared arguments, each defined once,
+so every CLI offers and words them alike."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+DEVICES = ("auto", "cpu", "cuda")
+# Model runtimes; auto = onnx on the CPU (when onnxruntime is installed), torch on CUDA.
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+# Detector ranges: full finds faces down to ~60 px, short is faster on faces near the camera.
+DETECTOR_RANGES = ("full", "short")
+DEFAULT_DETECTOR = "full"
+DEFAULT_MIN_CONFIDENCE = 0.5
+# Files are annotated raw by default (analysis smooths later if it wants); the live window smooths
+# lightly by default because raw per-frame readings flicker on screen.
+DEFAULT_SMOOTHING = 0.0
+DEFAULT_GUI_SMOOTHING = 0.5
+
+
+def inference_threads(jobs: int = 1) -> int:
+    """Model threads per process: the cores shared among `jobs` processes, less one per process for
+    decoding, detection and drawing, never below 1."""
+    return max(1, (os.cpu_count() or 1) // jobs - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Number types: one wording for a bad number everywhere
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """A whole number ≥ `low`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        return value
+
+    return parse
+
+
+def bounded(low: float, high: float, high_open: bool = False) -> Callable[[str], float]:
+    """A number in [low, high], or [low, high) with `high_open`."""
+
+    def parse(text: str) -> float:
+        value = _number(text)
+        if value < low or value > high or (high_open and value == high):
+            bracket = ")" if high_open else "]"
+            raise argparse.ArgumentTypeError(f"must be within [{low:g}, {high:g}{bracket}, not {text}")
+        return value
+
+    return parse
+
+
+def greater_than(low: float) -> Callable[[str], float]:
+    """A number > `low`."""
+
+    def parse(text: str) -> float:
+        value = _number(text)
+        if not value > low:
+            raise argparse.ArgumentTypeError(f"must be greater than {low:g}, not {text}")
+        return value
+
+    return parse
+
+
+def shard(text: str) -> tuple[int, int]:
+    """K/N: the K-th of N slices, 1 ≤ K ≤ N."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N (e.g. 2/8), not {text!r}") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"K/N needs 1 <= K <= N, not {text!r}")
+    return index, count
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared arguments. `remembered=True` (the GUI): no default, so an unset option keeps the saved value.
+
+
+def _default(value, remembered: bool):
+    return None if remembered else value
+
+
+def _said(value, remembered: bool) -> str:
+    return "remembered" if remembered else f"default {value}"
+
+
+def add_weights(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--weights", type=Path, metavar="W", help="fer_live model weights file (.pt; default: the bundled model)"
+    )
+
+
+def add_device(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
+    parser.add_argument(
+        "--device",
+        choices=DEVICES,
+        default=_default("auto", remembered),
+        help=f"inference device: auto (CUDA if available), cpu or cuda ({_said('auto', remembered)})",
+    )
+
+
+def add_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="model runtime: onnx (onnxruntime, CPU), onnx-int8 (quantised, fastest, CPU) or torch; "
+        "auto = onnx on the CPU, torch on CUDA (default auto)",
+    )
+
+
+def add_detector(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
+    parser.add_argument(
+        "--detector",
+        dest="detector_range",
+        choices=DETECTOR_RANGES,
+        default=_default(DEFAULT_DETECTOR, remembered),
+        help="face detector range: full finds faces down to ~60 px, short is faster on near faces "
+        f"({_said(DEFAULT_DETECTOR, remembered)})",
+    )
+
+
+def add_min_confidence(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
+    parser.add_argument(
+        "--min-confidence",
+        type=bounded(0.0, 1.0),
+        default=_default(DEFAULT_MIN_CONFIDENCE, remembered),
+        metavar="C",
+        help=f"minimum face detection score in [0, 1] ({_said(DEFAULT_MIN_CONFIDENCE, remembered)})",
+    )
+
+
+def add_smoothing(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
+    default = DEFAULT_GUI_SMOOTHING if remembered else DEFAULT_SMOOTHING
+    parser.add_argument(
+        "--smooth",
+        type=bounded(0.0, 1.0, high_open=True),
+        default=_default(default, remembered),
+        metavar="S",
+        help="temporal smoothing per face in [0, 1): 0 = raw, 0.9 ≈ a 10-frame average "
+        f"({'remembered; the window starts at ' + str(default) if remembered else 'default 0, raw'}; "
+        f"the live window's default is {DEFAULT_GUI_SMOOTHING}, files' {DEFAULT_SMOOTHING})",
+    )
+
+
+def add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=at_least(1),
+        metavar="T",
+        help="model threads per process (default: the cores per process less one, at least 1)",
+    )

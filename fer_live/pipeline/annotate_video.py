@@ -1,0 +1,181 @@
+"""One video file → its per-frame results CSV and a provenance sidecar (`<stem>.json`) beside it.
+
+The loop behind `fer-live annotate`: decoding, detection and the model overlap in threads
+(pipeline/stream.py); rows are flushed frame by frame, so an interrupted run keeps whole frames.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from fer_live import __version__
+from fer_live.atomic import write_json_atomic
+from fer_live.errors import FerLiveError
+from fer_live.inference.engine import Engine
+from fer_live.model.weights import weights_info
+from fer_live.pipeline.clock import wall_clock_iso
+from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.sources import VideoFileSource
+from fer_live.pipeline.stream import process_stream
+from fer_live.results_csv import CompleteFramesCsv
+
+PROVENANCE_FORMAT = "fer_live.annotation/1"
+
+
+def csv_path(out_dir: Path, video: Path) -> Path:
+    return out_dir / f"{video.stem}.csv"
+
+
+def provenance_path(out_csv: Path) -> Path:
+    return out_csv.with_suffix(".json")
+
+
+@dataclass(frozen=True)
+class VideoSummary:
+    """What happened to one video: counts for the summary line, or why it failed."""
+
+    video: Path
+    csv: Path
+    frames: int = 0
+    frames_with_face: int = 0
+    face_ids: int = 0
+    seconds: float = 0.0
+    skipped_frames: tuple[int, ...] = ()
+    error: str | None = None
+    interrupted: bool = False
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        ids = f"{self.face_ids} face ID" + ("" if self.face_ids == 1 else "s")
+        return (
+            f"{self.video.name}: {self.frames} frames, {self.frames_with_face} with a face, {ids}, "
+            f"{self.fps:.1f} fps -> {self.csv}"
+        )
+
+
+def _annotate_rows(
+    video: Path,
+    out_csv: Path,
+    settings: PipelineSettings,
+    engine: Engine,
+    progress: bool = True,
+    progress_position: int | None = None,
+    stop_requested: Callable[[], bool] | None = None,
+) -> tuple[VideoSummary, int | None]:
+    """The CSV half of annotate_video; also returns the source's frame count (None if unknown)."""
+    from tqdm import tqdm
+
+    frames = frames_with_face = 0
+    face_ids: set[int] = set()
+    seconds = 0.0
+    output: CompleteFramesCsv | None = None
+    skipped: tuple[int, ...] = ()
+    frame_count = None
+    try:
+        with VideoFileSource(video) as source, Pipeline(settings, engine=engine) as pipeline:
+            frame_count = source.frame_count
+            output = CompleteFramesCsv(out_csv)
+            bar = tqdm(
+                total=source.frame_count,
+                desc=video.name,
+                unit="frame",
+                file=sys.stderr,
+                leave=False,
+                disable=None if progress else True,
+                position=progress_position,
+                dynamic_ncols=True,
+            )
+            started = time.perf_counter()
+            # Decoding, detection and the model overlap in threads; the results are those of
+            # pipeline.process frame by frame. closing() stops the threads before the source closes.
+            with bar, closing(process_stream(source, pipeline)) as results:
+                for result in results:
+                    output.write(result)
+                    frames += 1
+                    frames_with_face += bool(result.faces)
+                    face_ids.update(face.face_id for face in result.faces)
+                    bar.update()
+                    if stop_requested is not None and stop_requested():
+                        raise KeyboardInterrupt
+            seconds = time.perf_counter() - started
+            skipped = tuple(source.skipped_frames)
+            output.close()
+    except KeyboardInterrupt:
+        if output is not None:
+            output.abandon()
+            frames = output.frames_written
+        return VideoSummary(
+            video, out_csv, frames, frames_with_face, len(face_ids), seconds, interrupted=True
+        ), frame_count
+    except FerLiveError as exc:
+        if output is not None:
+            output.abandon()
+        return VideoSummary(
+            video, out_csv, frames, frames_with_face, len(face_ids), seconds, error=str(exc)
+        ), frame_count
+    except Exception:
+        if output is not None:
+            output.abandon()
+        raise
+    return VideoSummary(video, out_csv, frames, frames_with_face, len(face_ids), seconds, skipped), frame_count
+
+
+def annotate_video(
+    video: Path,
+    out_csv: Path,
+    settings: PipelineSettings,
+    engine: Engine,
+    progress: bool = True,
+    progress_position: int | None = None,
+    stop_requested: Callable[[], bool] | None = None,
+) -> VideoSummary:
+    """Annotate one video into `out_csv`, one flushed frame at a time, and write its provenance
+    sidecar (`<stem>.json`) once the CSV is closed.
+
+    Never raises for a bad video or output: the summary carries the error. Ctrl-C (or
+    `stop_requested()` turning true) ends it after the last complete frame, marked interrupted.
+    """
+    started = wall_clock_iso()
+    summary, frame_count = _annotate_rows(video, out_csv, settings, engine, progress, progress_position, stop_requested)
+    if out_csv.is_file():
+        try:
+            write_json_atomic(
+                provenance_path(out_csv), provenance(summary, frame_count, settings, engine, started, wall_clock_iso())
+            )
+        except OSError as exc:
+            if summary.error is None:
+                summary = replace(summary, error=f"cannot write {provenance_path(out_csv)}: {exc.strerror or exc}")
+    return summary
+
+
+def provenance(
+    summary: VideoSummary, frame_count: int | None, settings: PipelineSettings, engine: Engine, started: str, ended: str
+) -> dict:
+    """What made a results CSV: fer_live's version, the weights, the runtime and settings, the video."""
+    status = "failed" if summary.error else "interrupted" if summary.interrupted else "complete"
+    return {
+        "format": PROVENANCE_FORMAT,
+        "fer_live_version": __version__,
+        "csv": summary.csv.name,
+        "status": status,
+        "error": summary.error,
+        "source": {"video": str(summary.video), "frame_count": frame_count},
+        "frames_written": summary.frames,
+        "skipped_frames": list(summary.skipped_frames),
+        "weights": weights_info(engine.weights_path, engine.meta),
+        # The operating point the weights carry: per-class logit offsets folded into the head, if any.
+        "operating_point": engine.meta.get("logit_offsets", {}).get("offsets", {}),
+        "backend": engine.backend,
+        "device": engine.device_name,
+        "settings": settings.to_dict(),
+        "start_time": started,
+        "end_time": ended,
+    }
