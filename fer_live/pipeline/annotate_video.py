@@ -61,7 +61,7 @@ class VideoSummary:
         )
 
 
-def _annotate_rows(
+def annotate_video(
     video: Path,
     out_csv: Path,
     settings: PipelineSettings,
@@ -69,16 +69,23 @@ def _annotate_rows(
     progress: bool = True,
     progress_position: int | None = None,
     stop_requested: Callable[[], bool] | None = None,
-) -> tuple[VideoSummary, int | None]:
-    """The CSV half of annotate_video; also returns the source's frame count (None if unknown)."""
+) -> VideoSummary:
+    """Annotate one video into `out_csv`, one flushed frame at a time, then write its provenance
+    sidecar (`<stem>.json`).
+
+    Never raises for a bad video or output: the summary carries the error. Ctrl-C (or
+    `stop_requested()` turning true) ends it after the last complete frame, marked interrupted.
+    """
     from tqdm import tqdm
 
+    started_at = wall_clock_iso()
     frames = frames_with_face = 0
     face_ids: set[int] = set()
     seconds = 0.0
     output: CompleteFramesCsv | None = None
     skipped: tuple[int, ...] = ()
     frame_count = None
+    outcome: dict = {}
     try:
         with VideoFileSource(video) as source, Pipeline(settings, engine=engine) as pipeline:
             frame_count = source.frame_count
@@ -112,47 +119,23 @@ def _annotate_rows(
         if output is not None:
             output.abandon()
             frames = output.frames_written
-        return VideoSummary(
-            video, out_csv, frames, frames_with_face, len(face_ids), seconds, interrupted=True
-        ), frame_count
+        outcome = {"interrupted": True}
     except FerLiveError as exc:
         if output is not None:
             output.abandon()
-        return VideoSummary(
-            video, out_csv, frames, frames_with_face, len(face_ids), seconds, error=str(exc)
-        ), frame_count
+        outcome = {"error": str(exc)}
     except Exception:
         if output is not None:
             output.abandon()
         raise
-    return VideoSummary(video, out_csv, frames, frames_with_face, len(face_ids), seconds, skipped), frame_count
-
-
-def annotate_video(
-    video: Path,
-    out_csv: Path,
-    settings: PipelineSettings,
-    engine: Engine,
-    progress: bool = True,
-    progress_position: int | None = None,
-    stop_requested: Callable[[], bool] | None = None,
-) -> VideoSummary:
-    """Annotate one video into `out_csv`, one flushed frame at a time, and write its provenance
-    sidecar (`<stem>.json`) once the CSV is closed.
-
-    Never raises for a bad video or output: the summary carries the error. Ctrl-C (or
-    `stop_requested()` turning true) ends it after the last complete frame, marked interrupted.
-    """
-    started = wall_clock_iso()
-    summary, frame_count = _annotate_rows(video, out_csv, settings, engine, progress, progress_position, stop_requested)
+    summary = VideoSummary(video, out_csv, frames, frames_with_face, len(face_ids), seconds, skipped, **outcome)
     if out_csv.is_file():
+        sidecar = provenance_path(out_csv)
         try:
-            write_json_atomic(
-                provenance_path(out_csv), provenance(summary, frame_count, settings, engine, started, wall_clock_iso())
-            )
+            write_json_atomic(sidecar, provenance(summary, frame_count, settings, engine, started_at, wall_clock_iso()))
         except OSError as exc:
             if summary.error is None:
-                summary = replace(summary, error=f"cannot write {provenance_path(out_csv)}: {exc.strerror or exc}")
+                summary = replace(summary, error=f"cannot write {sidecar}: {exc.strerror or exc}")
     return summary
 
 
