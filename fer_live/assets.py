@@ -1,4 +1,4 @@
-"""Paths of the files bundled with fer_live: weights, the int8 graph, detector models, the demo video.
+"""Paths of the files bundled with fer_live: weights, the int8 graph, face models, the demo video.
 
 One lookup for a checkout and an installed wheel: setup.py installs the repository's top-level
 assets/ folder as `fer_live/bundled/`; in a checkout (editable install) assets/ sits beside the package.
@@ -22,3 +22,8 @@ DETECTOR_MODELS = {
     "full": ROOT / "models" / "face_detection_full_range_sparse.tflite",
     "short": ROOT / "models" / "face_detection_short_range.tflite",
 }
+# MediaPipe's face mesh and iris models (converted to ONNX) and the 3-D reference face for head pose;
+# models/README.md says where each comes from.
+FACE_MESH_MODEL = ROOT / "models" / "face_landmark.onnx"
+IRIS_MODEL = ROOT / "models" / "iris_landmark.onnx"
+FACE_REFERENCE = ROOT / "models" / "face_reference_3d.npz"

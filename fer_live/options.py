@@ -21,6 +21,11 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 # lightly by default because raw per-frame readings flicker on screen.
 DEFAULT_SMOOTHING = 0.0
 DEFAULT_GUI_SMOOTHING = 0.5
+# Face geometry (mesh, head pose, eyes, gaze, mouth): off unless asked for, as it costs a mesh and
+# an iris inference per face (bench/results.md).
+DEFAULT_GEOMETRY = False
+# |yaw| or |pitch| beyond this many degrees: the expression is not trusted (pose_ok = 0, greyed out live).
+DEFAULT_POSE_LIMIT = 45.0
 
 
 def inference_threads(jobs: int = 1) -> int:
@@ -171,4 +176,22 @@ def add_threads(parser: argparse.ArgumentParser) -> None:
         type=at_least(1),
         metavar="T",
         help="model threads per process (default: the cores per process less one, at least 1)",
+    )
+
+
+def add_geometry(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--geometry",
+        action=argparse.BooleanOptionalAction,
+        default=DEFAULT_GEOMETRY,
+        help="measure head pose (yaw, pitch, roll), eye openness, blinks, gaze and mouth openness per face "
+        f"with MediaPipe's face mesh; adds a few ms per face (default {'on' if DEFAULT_GEOMETRY else 'off'})",
+    )
+    parser.add_argument(
+        "--pose-limit",
+        type=bounded(0.0, 90.0),
+        default=DEFAULT_POSE_LIMIT,
+        metavar="DEG",
+        help="with --geometry: pose_ok = 0 where |yaw| or |pitch| exceeds DEG degrees "
+        f"(default {DEFAULT_POSE_LIMIT:g})",
     )

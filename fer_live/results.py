@@ -2,6 +2,8 @@
 
 CSV, GUI, sessions and reports all read and write through this module, so a column never means
 two things. A frame without faces still gets a row (face fields empty) so time coverage is explicit.
+Face geometry (head pose, eyes, gaze, mouth) follows every other column, so readers of the older
+columns keep working; its fields are empty when geometry is off or the face is too small for it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,29 @@ CSV_COLUMNS = (
     *PROB_COLUMNS,
     "label", "valence", "arousal",
 )
+# fer_live.faces.geometry defines each: degrees for angles (yaw > 0 face turned to the image's right,
+# pitch > 0 chin up, roll > 0 clockwise on screen), eye openness ~1 open / ~0 closed, blink 1 while
+# the eyes are shut in a blink, mouth_open = lip gap / mouth width, pose_ok 0 beyond the pose limit.
+GEOMETRY_COLUMNS = (
+    "yaw", "pitch", "roll", "eye_open_l", "eye_open_r", "blink", "gaze_yaw", "gaze_pitch", "mouth_open", "pose_ok",
+)
+
+
+@dataclass(frozen=True)
+class FaceGeometry:
+    """Head pose, eyes and mouth of one face in one frame (see GEOMETRY_COLUMNS)."""
+
+    yaw: float
+    pitch: float
+    roll: float
+    eye_open_l: float  # the subject's left eye (image right)
+    eye_open_r: float
+    blink: bool
+    gaze_yaw: float
+    gaze_pitch: float
+    mouth_open: float
+    pose_ok: bool
+    landmarks: np.ndarray | None = None  # 468 × 2 frame pixels; not in the CSV (a landmarks file holds them)
 
 
 @dataclass(frozen=True)
@@ -33,6 +58,7 @@ class FaceResult:
     probs: np.ndarray  # 8 probabilities in EXPRESSIONS order
     valence: float
     arousal: float
+    geometry: FaceGeometry | None = None
 
     @property
     def label(self) -> str:
@@ -60,7 +86,7 @@ def result_rows(result: FrameResult) -> list[dict[str, str]]:
     """CSV rows of one frame: one per face, or one with empty face fields when there is none."""
     base = {"frame": str(result.frame), "time_s": f"{result.time_s:.3f}"}
     if not result.faces:
-        return [{**base, **{c: "" for c in CSV_COLUMNS[2:]}}]
+        return [{**base, **{c: "" for c in CSV_COLUMNS[2:] + GEOMETRY_COLUMNS}}]
     rows = []
     for face in result.faces:
         x, y, w, h = face.box
@@ -73,22 +99,46 @@ def result_rows(result: FrameResult) -> list[dict[str, str]]:
             "label": face.label,
             "valence": f"{face.valence:.4f}",
             "arousal": f"{face.arousal:.4f}",
+            **geometry_fields(face.geometry),
         }
         rows.append(row)
     return rows
+
+
+def geometry_fields(geometry: FaceGeometry | None) -> dict[str, str]:
+    """The GEOMETRY_COLUMNS of a face: empty without geometry; a value that could not be measured
+    (NaN) is empty too."""
+    if geometry is None:
+        return {c: "" for c in GEOMETRY_COLUMNS}
+    return {
+        "yaw": _fixed(geometry.yaw, 2),
+        "pitch": _fixed(geometry.pitch, 2),
+        "roll": _fixed(geometry.roll, 2),
+        "eye_open_l": _fixed(geometry.eye_open_l, 3),
+        "eye_open_r": _fixed(geometry.eye_open_r, 3),
+        "blink": "1" if geometry.blink else "0",
+        "gaze_yaw": _fixed(geometry.gaze_yaw, 2),
+        "gaze_pitch": _fixed(geometry.gaze_pitch, 2),
+        "mouth_open": _fixed(geometry.mouth_open, 3),
+        "pose_ok": "1" if geometry.pose_ok else "0",
+    }
+
+
+def _fixed(value: float, digits: int) -> str:
+    return "" if math.isnan(value) else f"{value:.{digits}f}"
 
 
 class ResultsCsvWriter:
     """Writes FrameResults as CSV rows, flushing each frame so a crash keeps what was produced.
 
     `extra_columns` (e.g. a session's `wall_time`, `video_frame`) follow the schema's columns and
-    are given per frame to `write`.
+    are given per frame to `write`; GEOMETRY_COLUMNS come last, as they were added last.
     """
 
     def __init__(self, path: str | Path | IO[str], extra_columns: tuple[str, ...] = ()):
         self._owns = not hasattr(path, "write")
         self._handle: IO[str] = open(path, "w", newline="") if self._owns else path  # noqa: SIM115
-        self.columns = CSV_COLUMNS + tuple(extra_columns)
+        self.columns = CSV_COLUMNS + tuple(extra_columns) + GEOMETRY_COLUMNS
         self._writer = csv.DictWriter(self._handle, fieldnames=self.columns)
         self._writer.writeheader()
         self._handle.flush()
@@ -143,11 +193,30 @@ def _frame_from_rows(rows: list[dict[str, str]]) -> FrameResult:
             probs=np.array([float(r[c]) for c in PROB_COLUMNS], dtype=np.float32),
             valence=_float(r["valence"]),
             arousal=_float(r["arousal"]),
+            geometry=_geometry_from_row(r),
         )
         for r in rows
         if r.get("face_id")
     )
     return FrameResult(frame=int(rows[0]["frame"]), time_s=float(rows[0]["time_s"]), faces=faces)
+
+
+def _geometry_from_row(row: dict[str, str]) -> FaceGeometry | None:
+    """The geometry of a CSV row; None for files written before it existed, or rows without it."""
+    if not row.get("pose_ok"):
+        return None
+    return FaceGeometry(
+        yaw=_float(row["yaw"]),
+        pitch=_float(row["pitch"]),
+        roll=_float(row["roll"]),
+        eye_open_l=_float(row["eye_open_l"]),
+        eye_open_r=_float(row["eye_open_r"]),
+        blink=row["blink"] == "1",
+        gaze_yaw=_float(row["gaze_yaw"]),
+        gaze_pitch=_float(row["gaze_pitch"]),
+        mouth_open=_float(row["mouth_open"]),
+        pose_ok=row["pose_ok"] == "1",
+    )
 
 
 def read_results_csv(path: str | Path) -> list[FrameResult]:

@@ -31,26 +31,26 @@ def test_annotate_bench_on_tiny_videos(capsys, tmp_path, random_weights, shared_
     results = tmp_path / "results.md"
     report = run_bench(
         capsys, "annotate", "--frames", "8", "--faces", "1,4", "--mode", "sequential,stream",
-        "--weights", str(random_weights), "--results", str(results),
+        "--geometry", "off,on", "--weights", str(random_weights), "--results", str(results),
     )  # fmt: skip
     assert report["machine"]["cores"] >= 1 and report["machine"]["cpu"]
     assert report["weights"] == "given (random.pt)"
     runs = report["annotate"]["runs"]
-    assert [(r["mode"], r["faces"]) for r in runs] == [
-        ("sequential", 1),
-        ("sequential", 4),
-        ("stream", 1),
-        ("stream", 4),
+    assert [(r["mode"], r["geometry"], r["faces"]) for r in runs] == [
+        (mode, geometry, faces) for mode in ("sequential", "stream") for geometry in ("off", "on") for faces in (1, 4)
     ]
     for run in runs:
         assert run["frames"] == 8 and run["fps"] > 0 and run["cpu_ms_per_frame"] > 0
         assert run["faces_per_frame"] == pytest.approx(run["faces"], abs=0.25)  # the real faces are found
         assert set(run["stage_ms_per_frame"]) == set(STAGES)
-        assert all(ms > 0 for ms in run["stage_ms_per_frame"].values())
+        # The mesh stage is empty (0.00 ms) with geometry off.
+        assert all(ms > 0 for stage, ms in run["stage_ms_per_frame"].items() if stage != "mesh")
+        assert (run["stage_ms_per_frame"]["mesh"] > 0.5) == (run["geometry"] == "on")
         assert 50 < run["peak_rss_mb"] < 4000
     rows = table_rows(results)
-    assert len(rows) == 2 and all(len(row) == len(COLUMNS) for row in rows)
-    assert rows[0][1] == "annotate" and "sequential" in rows[0][4] and "stream" in rows[1][4]
+    assert len(rows) == 4 and all(len(row) == len(COLUMNS) for row in rows)
+    assert rows[0][1] == "annotate" and "sequential" in rows[0][4] and "stream" in rows[3][4]
+    assert "geometry off" in rows[0][4] and "geometry on" in rows[1][4]
     assert "1 face:" in rows[1][5] and "4 faces:" in rows[1][5] and "fps" in rows[1][5]
     assert results.read_text().count("| date (UTC) |") == 1  # header written once
 

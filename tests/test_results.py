@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from fer_live.labels import EXPRESSIONS
-from fer_live.results import CSV_COLUMNS, FaceResult, FrameResult, ResultsCsvWriter, read_results_csv
+from fer_live.results import (
+    CSV_COLUMNS,
+    GEOMETRY_COLUMNS,
+    FaceGeometry,
+    FaceResult,
+    FrameResult,
+    ResultsCsvWriter,
+    read_results_csv,
+)
 
 EXPECTED_COLUMNS = (
     "frame,time_s,face_id,x,y,w,h,det_score,p_neutral,p_happy,p_sad,p_surprise,p_fear,p_disgust,p_anger,"
@@ -41,7 +49,31 @@ def written(frames, extra_columns=()) -> str:
 def test_columns_are_the_documented_schema_in_order():
     assert list(CSV_COLUMNS) == EXPECTED_COLUMNS
     header = written([]).splitlines()[0]
-    assert header.split(",") == EXPECTED_COLUMNS
+    # Geometry came later: after every earlier column, extras included, so old readers keep working.
+    assert header.split(",") == EXPECTED_COLUMNS + list(GEOMETRY_COLUMNS)
+    with_extras = written([], ("wall_time", "video_frame")).splitlines()[0]
+    assert with_extras.split(",") == EXPECTED_COLUMNS + ["wall_time", "video_frame"] + list(GEOMETRY_COLUMNS)
+
+
+def test_geometry_fields_written_and_read_back(tmp_path):
+    geometry = FaceGeometry(
+        yaw=-12.345, pitch=3.0, roll=float("nan"), eye_open_l=0.91234, eye_open_r=0.2, blink=True,
+        gaze_yaw=-20.0, gaze_pitch=1.5, mouth_open=0.3456, pose_ok=True,
+    )  # fmt: skip
+    plain = face(1, 1)
+    frames = [FrameResult(0, 0.0, (FaceResult(**{**plain.__dict__, "geometry": geometry}), face(2, 3)))]
+    path = tmp_path / "geometry.csv"
+    path.write_text(written(frames))
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert [rows[0][c] for c in GEOMETRY_COLUMNS] == [
+        "-12.35", "3.00", "", "0.912", "0.200", "1", "-20.00", "1.50", "0.346", "1",
+    ]  # fmt: skip
+    assert all(rows[1][c] == "" for c in GEOMETRY_COLUMNS)  # a face without geometry
+    back = read_results_csv(path)[0]
+    assert back.faces[1].geometry is None
+    read = back.faces[0].geometry
+    assert (read.yaw, read.blink, read.pose_ok, read.eye_open_l) == (-12.35, True, True, 0.912)
+    assert np.isnan(read.roll) and read.landmarks is None
 
 
 def test_one_row_per_face_per_frame_and_one_empty_row_for_a_faceless_frame():
@@ -90,5 +122,5 @@ def test_round_trip_through_read_results_csv(tmp_path):
 
 def test_extra_columns_follow_the_schema():
     rows = list(csv.DictReader(io.StringIO(written(FRAMES, ("wall_time",)))))
-    assert list(rows[0]) == [*EXPECTED_COLUMNS, "wall_time"]
+    assert list(rows[0]) == [*EXPECTED_COLUMNS, "wall_time", *GEOMETRY_COLUMNS]
     assert [r["wall_time"] for r in rows] == ["0wall_time", "0wall_time", "1wall_time", "2wall_time"]

@@ -17,8 +17,18 @@ from fer_live.pipeline.stream import StageTimes, process_stream
 
 def exact(result) -> tuple:
     """Everything a FrameResult says, bit for bit."""
-    faces = tuple((f.face_id, f.box, f.det_score, f.probs.tobytes(), f.valence, f.arousal) for f in result.faces)
+    faces = tuple(
+        (f.face_id, f.box, f.det_score, f.probs.tobytes(), f.valence, f.arousal, geometry_values(f.geometry))
+        for f in result.faces
+    )
     return result.frame, result.time_s, faces
+
+
+def geometry_values(geometry) -> tuple | None:
+    if geometry is None:
+        return None
+    values = {k: v for k, v in geometry.__dict__.items() if k != "landmarks"}
+    return tuple(values.items()) + (geometry.landmarks.tobytes(),)
 
 
 def sequential(video, weights, settings) -> list:
@@ -40,8 +50,18 @@ def test_stream_equals_frame_by_frame_on_two_real_faces(crossing_faces_video, ra
     got = streamed(crossing_faces_video[0], random_weights, settings, times)
     assert [exact(r) for r in got] == [exact(r) for r in expected]
     assert len(got) == 90 and sum(len(r.faces) for r in got) >= 160  # two faces in nearly every frame
-    assert set(times.seconds) == {"decode", "detect", "crop", "model"}
+    assert set(times.seconds) == {"decode", "detect", "crop", "mesh", "model"}
     assert all(seconds > 0 for seconds in times.seconds.values())
+
+
+def test_stream_equals_frame_by_frame_with_geometry(crossing_faces_video, random_weights):
+    """The mesh runs in the locating thread, per-face geometry state in the caller's: same results."""
+    settings = PipelineSettings(device="cpu", threads=1, geometry=True)
+    expected = sequential(crossing_faces_video[0], random_weights, settings)
+    got = streamed(crossing_faces_video[0], random_weights, settings)
+    assert [exact(r) for r in got] == [exact(r) for r in expected]
+    measured = [f.geometry for r in got for f in r.faces if f.geometry is not None]
+    assert len(measured) >= 160
 
 
 def test_onnx_engine_is_batch_invariant_on_real_faces(crossing_faces_video, random_weights):

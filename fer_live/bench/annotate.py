@@ -1,5 +1,6 @@
-"""`annotate` benchmark: end-to-end fps of the annotate loop (decode → detect → crop → model →
-CSV) on 640×480 30 fps videos of 1 and of 4 real faces, per-stage wall time, and peak RSS."""
+"""`annotate` benchmark: end-to-end fps of the annotate loop (decode → detect → crop → mesh →
+model → CSV; mesh only with geometry on) on 640×480 30 fps videos of 1 and of 4 real faces,
+per-stage wall time, and peak RSS."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from fer_live.pipeline.sources import Frame, open_source
 from fer_live.pipeline.stream import StageTimes, process_stream
 from fer_live.results import FrameResult, ResultsCsvWriter
 
-STAGES = ("decode", "detect", "crop", "model", "write")
+STAGES = ("decode", "detect", "crop", "mesh", "model", "write")
 
 
 def face_side(n_faces: int) -> int:
@@ -46,9 +47,11 @@ def sequential(frames: Iterable[Frame], pipeline: Pipeline, times: StageTimes) -
             detections = pipeline.locate(frame.image)
         with times.measure("crop"):
             crops = pipeline.crop_faces(frame.image, detections)
+        with times.measure("mesh"):
+            meshes = pipeline.mesh_faces(frame.image, detections)
         with times.measure("model"):
             probs, va = pipeline.engine.predict(crops)
-            result = pipeline.assemble(frame.index, frame.time_s, detections, probs, va)
+            result = pipeline.assemble(frame.index, frame.time_s, detections, probs, va, meshes)
         yield result
 
 
@@ -79,35 +82,38 @@ def annotate_once(video: Path, pipeline: Pipeline, mode: str, out_csv: Path) -> 
 def run(args, engine: Engine) -> tuple[dict, list[dict[str, str]]]:
     """JSON of every run, and one results.md row per configuration. Repeats go round all
     configurations in turn, so a change in the machine's load does not favour one of them."""
-    configs = list(itertools.product(args.mode, args.detect_every, args.detector))
+    configs = list(itertools.product(args.mode, args.detect_every, args.detector, args.geometry))
     attempts: dict[tuple, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="fer_live_bench_") as scratch:
         videos = build_videos(Path(scratch), args.faces, args.frames, args.data)
         for _ in range(args.repeat):
-            for mode, every, detector in configs:
-                settings = PipelineSettings(detector_range=detector, detect_every=every)
+            for mode, every, detector, geometry in configs:
+                settings = PipelineSettings(detector_range=detector, detect_every=every, geometry=geometry == "on")
                 for faces, video in videos.items():
                     with Pipeline(settings, engine=engine) as pipeline:
                         attempt = annotate_once(video, pipeline, mode, Path(scratch) / "out.csv")
-                    attempts.setdefault((mode, every, detector, faces), []).append(attempt)
+                    attempts.setdefault((mode, every, detector, geometry, faces), []).append(attempt)
                     print(
-                        f"annotate: {faces} face(s), {mode}, detect every {every}, {detector} range: "
+                        f"annotate: {faces} face(s), {mode}, detect every {every}, {detector} range, "
+                        f"geometry {geometry}: "
                         f"{attempt['fps']} fps",
                         file=sys.stderr,
                     )
     runs, rows = [], []
-    for mode, every, detector in configs:
+    for mode, every, detector, geometry in configs:
         config_runs = []
         for faces in videos:
-            tries = attempts[(mode, every, detector, faces)]
+            tries = attempts[(mode, every, detector, geometry, faces)]
             best = max(tries, key=lambda attempt: attempt["fps"])
-            entry = {"faces": faces, "mode": mode, "detect_every": every, "detector": detector, **best}
+            entry = {"faces": faces, "mode": mode, "detect_every": every, "detector": detector, "geometry": geometry}
+            entry.update(best)
             entry["fps_of_each_repeat"] = [attempt["fps"] for attempt in tries]
             config_runs.append(entry)
         runs.extend(config_runs)
         rows.append(
             {
-                "settings": f"{mode}, detect every {every}, {detector}-range detector, {engine.device_name}, "
+                "settings": f"{mode}, detect every {every}, {detector}-range detector, geometry {geometry}, "
+                f"{engine.device_name}, "
                 f"{args.frames} frames 640×480, best of {args.repeat}",
                 "results": "; ".join(
                     f"{run['faces']} face{'s' if run['faces'] > 1 else ''}: {run['fps']} fps "

@@ -1,6 +1,6 @@
 """`python -m fer_live.bench [annotate|model|soak|all]`: measure, print JSON, append results.md rows.
 
-python -m fer_live.bench annotate --mode sequential,stream --detect-every 1,2 --detector full,short
+python -m fer_live.bench annotate --mode sequential,stream --detect-every 1,2 --detector full,short --geometry off,on
 python -m fer_live.bench model --threads 1
 python -m fer_live.bench soak --minutes 60
 """
@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--detect-every", type=int_list, default=[1], help="run the detector every k frames, e.g. 1,2")
     group.add_argument(
         "--detector", type=choice_list(options.DETECTOR_RANGES), default=[options.DEFAULT_DETECTOR]
+    )
+    group.add_argument(
+        "--geometry",
+        type=choice_list(("off", "on")),
+        default=["off"],
+        help="face geometry (mesh, pose, eyes) off, on, or off,on to compare",
     )
     group.add_argument("--repeat", type=at_least(1), default=1, help="runs per configuration; the best counts")
     group = parser.add_argument_group("model")

@@ -55,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run the face detector on every K-th frame only, reusing its boxes in between (faster; "
         "boxes lag up to K-1 frames of motion); default 1 = every frame",
     )
+    options.add_geometry(parser)
+    parser.add_argument(
+        "--landmarks",
+        action="store_true",
+        help="with --geometry: also write each face's 468 mesh points to OUT_DIR/<stem>.landmarks.npz",
+    )
 
 
 def select_videos(paths: list[str], shard: tuple[int, int] | None = None) -> list[Path]:
@@ -94,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     from fer_live.cli.pool import annotate_in_parallel, annotate_serially
     from fer_live.pipeline.frames import PipelineSettings
 
+    if args.landmarks and not args.geometry:
+        raise FerLiveError("--landmarks needs --geometry (the landmarks come from the face mesh)")
     videos = select_videos(args.videos, args.shard)
     prepare_out_dir(args.out_dir)
     jobs = min(args.jobs, max(len(videos), 1))
@@ -109,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         threads=threads,
         backend=args.backend,
         detect_every=args.detect_every,
+        geometry=args.geometry,
+        pose_limit=args.pose_limit,
     )
     if not videos:
         print(f"shard {args.shard[0]}/{args.shard[1]} has no videos (of {len(set(args.videos))})")
@@ -145,9 +155,9 @@ def run(args: argparse.Namespace) -> int:
             failed = True
 
     if jobs == 1:
-        annotate_serially(videos, args.out_dir, settings, args.weights, report)
+        annotate_serially(videos, args.out_dir, settings, args.weights, report, args.landmarks)
     else:
-        annotate_in_parallel(videos, args.out_dir, settings, args.weights, jobs, report)
+        annotate_in_parallel(videos, args.out_dir, settings, args.weights, jobs, report, args.landmarks)
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_VIDEO_FAILED if failed else 0

@@ -19,12 +19,12 @@ def _annotate_guarded(video: Path, out_csv: Path, settings, engine, **options) -
         return VideoSummary(video, out_csv, error=f"{video}: unexpected failure: {exc.__class__.__name__}: {exc}")
 
 
-def annotate_serially(videos, out_dir, settings, weights, report) -> None:
+def annotate_serially(videos, out_dir, settings, weights, report, with_landmarks: bool = False) -> None:
     from fer_live.inference.engine import Engine
 
     engine = Engine(weights, settings.device, settings.threads, settings.backend)
     for video in videos:
-        summary = _annotate_guarded(video, csv_path(out_dir, video), settings, engine)
+        summary = _annotate_guarded(video, csv_path(out_dir, video), settings, engine, with_landmarks=with_landmarks)
         report(summary)
         if summary.interrupted:
             return
@@ -34,7 +34,7 @@ def annotate_serially(videos, out_dir, settings, weights, report) -> None:
 _worker: dict = {}
 
 
-def _worker_start(settings, weights, stop_event, bar_lock, slots) -> None:
+def _worker_start(settings, weights, stop_event, bar_lock, slots, with_landmarks) -> None:
     from tqdm import tqdm
 
     from fer_live.inference.engine import Engine
@@ -47,6 +47,7 @@ def _worker_start(settings, weights, stop_event, bar_lock, slots) -> None:
     _worker.update(
         engine=Engine(weights, settings.device, settings.threads, settings.backend),
         settings=settings,
+        with_landmarks=with_landmarks,
         stop_event=stop_event,
         slot=slots.get(),
     )
@@ -63,6 +64,7 @@ def _worker_annotate(video: Path, out_csv: Path) -> VideoSummary | None:
         _worker["engine"],
         progress_position=_worker["slot"],
         stop_requested=_worker["stop_event"].is_set,
+        with_landmarks=_worker["with_landmarks"],
     )
 
 
@@ -79,7 +81,7 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def annotate_in_parallel(videos, out_dir, settings, weights, jobs, report) -> None:
+def annotate_in_parallel(videos, out_dir, settings, weights, jobs, report, with_landmarks: bool = False) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
@@ -96,7 +98,7 @@ def annotate_in_parallel(videos, out_dir, settings, weights, jobs, report) -> No
     slots = context.Queue()
     for slot in range(jobs):
         slots.put(slot)
-    init_args = (settings, weights, stop_event, context.RLock(), slots)
+    init_args = (settings, weights, stop_event, context.RLock(), slots, with_landmarks)
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start, initargs=init_args) as pool:
         with _sigint_ignored():  # the pool starts its workers on submit; they inherit "ignore SIGINT"
             pending = {pool.submit(_worker_annotate, video, csv_path(out_dir, video)) for video in videos}

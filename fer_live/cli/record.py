@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_smoothing(parser)
     options.add_detector(parser)
     options.add_min_confidence(parser)
+    options.add_geometry(parser)
     parser.add_argument(
         "--segment-seconds", type=greater_than(0), default=2.0, help="length of each video segment file (default 2 s)"
     )
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         smoothing=args.smooth,
         device=args.device,
         threads=args.threads or options.inference_threads(),
+        geometry=args.geometry,
+        pose_limit=args.pose_limit,
     )
     # Everything that can fail on bad input is opened before the session folder is created.
     with (

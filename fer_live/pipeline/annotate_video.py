@@ -17,6 +17,7 @@ from fer_live import __version__
 from fer_live.atomic import write_json_atomic
 from fer_live.errors import FerLiveError
 from fer_live.inference.engine import Engine
+from fer_live.landmarks_file import LandmarksFile, landmarks_path
 from fer_live.model.weights import weights_info
 from fer_live.pipeline.clock import wall_clock_iso
 from fer_live.pipeline.frames import Pipeline, PipelineSettings
@@ -69,9 +70,11 @@ def annotate_video(
     progress: bool = True,
     progress_position: int | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    with_landmarks: bool = False,
 ) -> VideoSummary:
     """Annotate one video into `out_csv`, one flushed frame at a time, then write its provenance
-    sidecar (`<stem>.json`).
+    sidecar (`<stem>.json`); `with_landmarks` (needs settings.geometry) also writes the face-mesh
+    points to `<stem>.landmarks.npz` (what was measured, also when the run fails or is interrupted).
 
     Never raises for a bad video or output: the summary carries the error. Ctrl-C (or
     `stop_requested()` turning true) ends it after the last complete frame, marked interrupted.
@@ -86,6 +89,7 @@ def annotate_video(
     skipped: tuple[int, ...] = ()
     frame_count = None
     outcome: dict = {}
+    landmarks = LandmarksFile(landmarks_path(out_csv)) if with_landmarks and settings.geometry else None
     try:
         with VideoFileSource(video) as source, Pipeline(settings, engine=engine) as pipeline:
             frame_count = source.frame_count
@@ -106,6 +110,8 @@ def annotate_video(
             with bar, closing(process_stream(source, pipeline)) as results:
                 for result in results:
                     output.write(result)
+                    if landmarks is not None:
+                        landmarks.add(result)
                     frames += 1
                     frames_with_face += bool(result.faces)
                     face_ids.update(face.face_id for face in result.faces)
@@ -129,6 +135,12 @@ def annotate_video(
             output.abandon()
         raise
     summary = VideoSummary(video, out_csv, frames, frames_with_face, len(face_ids), seconds, skipped, **outcome)
+    if landmarks is not None and out_csv.is_file():
+        try:
+            landmarks.save()
+        except FerLiveError as exc:
+            if summary.error is None:
+                summary = replace(summary, error=str(exc))
     if out_csv.is_file():
         sidecar = provenance_path(out_csv)
         try:

@@ -1,4 +1,5 @@
-"""Frame → FrameResult: detect, track, crop, infer (batched), smooth. Shared by CLI, GUI and sessions."""
+"""Frame → FrameResult: detect, track, crop, infer (batched), smooth, and optionally measure face
+geometry (mesh, head pose, eyes, mouth). Shared by CLI, GUI and sessions."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import numpy as np
 
 from fer_live.errors import FerLiveError
 from fer_live.faces.detection import Detection, FaceDetector
+from fer_live.faces.geometry import GeometryTracker, load_reference
+from fer_live.faces.mesh import FaceMesh, Mesh
 from fer_live.faces.smoothing import Smoother
 from fer_live.faces.tracking import FaceTracker
 from fer_live.inference.engine import Engine
-from fer_live.options import DEFAULT_DETECTOR, DEFAULT_MIN_CONFIDENCE
+from fer_live.options import DEFAULT_DETECTOR, DEFAULT_GEOMETRY, DEFAULT_MIN_CONFIDENCE, DEFAULT_POSE_LIMIT
 from fer_live.results import FaceResult, FrameResult
 
 
@@ -27,17 +30,21 @@ class PipelineSettings:
     backend: str = "auto"  # auto, torch or onnx (see fer_live.inference.engine)
     # Run the detector on every k-th frame only; frames in between reuse its faces (Pipeline.locate).
     detect_every: int = 1
+    # Face mesh → head pose, eye openness, blinks, gaze, mouth (fer_live.faces.geometry).
+    geometry: bool = DEFAULT_GEOMETRY
+    pose_limit: float = DEFAULT_POSE_LIMIT  # degrees of |yaw| or |pitch| beyond which pose_ok is false
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 class Pipeline:
-    """Owns a detector, a tracker, a smoother and an engine; close() frees the detector.
+    """Owns a detector, a tracker, a smoother, an engine and (with geometry) a face mesh; close() frees them.
 
-    `process` = `locate` → `crop_faces` → `engine.predict` → `assemble`. fer_live.pipeline.stream runs the
-    first two in one thread and the others in another: `locate` alone touches the detector,
-    `assemble` alone the tracker and smoother, each called in frame order.
+    `process` = `locate` → `crop_faces` + `mesh_faces` → `engine.predict` → `assemble`.
+    fer_live.pipeline.stream runs the first three in one thread and the others in another: `locate`
+    alone touches the detector, `mesh_faces` the mesh, `assemble` the tracker, smoother and per-face
+    geometry state, each called in frame order.
     """
 
     def __init__(self, settings: PipelineSettings = PipelineSettings(), weights=None, engine: Engine | None = None):
@@ -48,13 +55,16 @@ class Pipeline:
         self.smoother = Smoother(settings.smoothing)
         self.tracker = FaceTracker(max_missed=settings.max_missed)
         self.detector = FaceDetector(settings.detector_range, settings.min_confidence, settings.min_face_size)
+        self.mesh = FaceMesh() if settings.geometry else None
+        self.geometry = GeometryTracker(load_reference(), settings.pose_limit) if settings.geometry else None
         self._frames_located = 0
         self._last_detections: list[Detection] = []
 
     def process(self, frame_index: int, time_s: float, image: np.ndarray) -> FrameResult:
         detections = self.locate(image)
+        meshes = self.mesh_faces(image, detections)
         probs, va = self.engine.predict(self.crop_faces(image, detections))
-        return self.assemble(frame_index, time_s, detections, probs, va)
+        return self.assemble(frame_index, time_s, detections, probs, va, meshes)
 
     def locate(self, image: np.ndarray) -> list[Detection]:
         """The faces of the next frame: detected, or with `detect_every` k > 1, on the k − 1 frames
@@ -71,26 +81,48 @@ class Pipeline:
     def crop_faces(self, image: np.ndarray, detections: list[Detection]) -> list[np.ndarray]:
         return [self.engine.crop(image, d.box, d.angle) for d in detections]
 
+    def mesh_faces(self, image: np.ndarray, detections: list[Detection]) -> list[Mesh | None]:
+        """Each face's mesh; None for a face too small or unclear for it, or all None without geometry."""
+        if self.mesh is None:
+            return [None] * len(detections)
+        return [self.mesh.measure(image, d.box, d.angle) for d in detections]
+
     def assemble(
-        self, frame_index: int, time_s: float, detections: list[Detection], probs: np.ndarray, va: np.ndarray
+        self,
+        frame_index: int,
+        time_s: float,
+        detections: list[Detection],
+        probs: np.ndarray,
+        va: np.ndarray,
+        meshes: list[Mesh | None] | None = None,
     ) -> FrameResult:
-        """Track and smooth a frame's located faces given the model's outputs for their crops."""
+        """Track and smooth a frame's located faces given the model's outputs for their crops, and
+        turn their meshes (from `mesh_faces`) into geometry."""
         ids = self.tracker.update(detections)
+        meshes = meshes if meshes is not None else [None] * len(detections)
         faces = []
-        for face_id, det, p, v in zip(ids, detections, probs, va, strict=True):
+        for face_id, det, p, v, mesh in zip(ids, detections, probs, va, meshes, strict=True):
             p, v = self.smoother.smooth(face_id, p, v)
-            faces.append(FaceResult(face_id, det.box, det.score, p, float(v[0]), float(v[1])))
-        self.smoother.retain({t.face_id for t in self.tracker.tracks})
+            geometry = self.geometry.measure(face_id, mesh) if mesh is not None and self.geometry else None
+            faces.append(FaceResult(face_id, det.box, det.score, p, float(v[0]), float(v[1]), geometry))
+        live = {t.face_id for t in self.tracker.tracks}
+        self.smoother.retain(live)
+        if self.geometry is not None:
+            self.geometry.retain(live)
         return FrameResult(frame_index, time_s, tuple(faces))
 
     def reset(self) -> None:
         """Forget tracks and smoothing state, e.g. after seeking in a file; detect on the next frame."""
         self.tracker.reset()
         self.smoother.reset()
+        if self.geometry is not None:
+            self.geometry.reset()
         self._frames_located = 0
 
     def close(self) -> None:
         self.detector.close()
+        if self.mesh is not None:
+            self.mesh.close()
 
     def __enter__(self) -> Pipeline:
         return self

@@ -114,10 +114,12 @@ def process_stream(
                     detections = pipeline.locate(frame.image)
                 with times.measure("crop"):
                     crops = pipeline.crop_faces(frame.image, detections)
+                with times.measure("mesh"):
+                    meshes = pipeline.mesh_faces(frame.image, detections)
             except BaseException as error:
                 put(located, _Failure(error))
                 return
-            if not put(located, (frame.index, frame.time_s, detections, crops)):
+            if not put(located, (frame.index, frame.time_s, detections, crops, meshes)):
                 return
 
     workers = [
@@ -157,11 +159,11 @@ def _wait_for(source: queue.Queue):
 def _analyse(pipeline: Pipeline, located: list[tuple], times: StageTimes) -> Iterator[FrameResult]:
     """Results of located frames, their faces run through the model in one batch."""
     with times.measure("model"):
-        probs, va = pipeline.engine.predict([crop for *_, crops in located for crop in crops])
+        probs, va = pipeline.engine.predict([crop for _, _, _, crops, _ in located for crop in crops])
     start = 0
-    for frame_index, time_s, detections, crops in located:
+    for frame_index, time_s, detections, crops, meshes in located:
         end = start + len(crops)
         with times.measure("model"):
-            result = pipeline.assemble(frame_index, time_s, detections, probs[start:end], va[start:end])
+            result = pipeline.assemble(frame_index, time_s, detections, probs[start:end], va[start:end], meshes)
         start = end
         yield result
