@@ -67,24 +67,26 @@ def test_optimisation_steps_lower_the_loss(tiny_ferplus, tiny_diffusionfer):
     assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])
 
 
-def test_resume_after_an_interruption_reproduces_the_straight_run(
-    tiny_ferplus, tiny_diffusionfer, tmp_path, monkeypatch
-):
+@pytest.mark.parametrize("stop", ["interrupt", "stop_after"])
+def test_resume_after_a_stop_reproduces_the_straight_run(tiny_ferplus, tiny_diffusionfer, tmp_path, monkeypatch, stop):
     straight = tiny_config(tiny_ferplus, tiny_diffusionfer, tmp_path / "straight")
     best = train_module.train(straight, resume=False, command="test")
 
-    # Same config, killed after epoch 1's checkpoint is written (the curve plot comes right after it).
     broken = replace(straight, out_dir=str(tmp_path / "resumed"))
-    plot = train_module._plot_history
+    if stop == "interrupt":  # killed after epoch 1's checkpoint is written (the curve plot comes right after it)
+        plot = train_module._plot_history
 
-    def interrupt(history, png):
-        plot(history, png)
-        raise KeyboardInterrupt
+        def interrupt(history, png):
+            plot(history, png)
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_module, "_plot_history", interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        train_module.train(broken, resume=False, command="test")
-    monkeypatch.setattr(train_module, "_plot_history", plot)
+        monkeypatch.setattr(train_module, "_plot_history", interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            train_module.train(broken, resume=False, command="test")
+        monkeypatch.setattr(train_module, "_plot_history", plot)
+    else:  # a time budget that runs out during epoch 1
+        assert train_module.train(broken, resume=False, command="test", stop_after_minutes=1e-9) is None
+        assert not (tmp_path / "resumed" / "calibrated.pt").exists()
     assert torch.load(tmp_path / "resumed" / "last.pt", weights_only=True)["state"]["epoch"] == 1
     train_module.train(broken, resume=True, command="test")
 

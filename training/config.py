@@ -101,12 +101,30 @@ def _build(cls, values: dict):
     return cls(**values)
 
 
+def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict:
+    """The TOML table of `path`; with `base = "other.toml"` (relative to it), that file's values
+    overridden by this one's, table by table, so a probe config states only what it changes."""
+    if path.resolve() in seen:
+        raise ValueError(f"config bases loop back to {path}")
+    with path.open("rb") as handle:
+        raw = tomllib.load(handle)
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    base_path = path.parent / base
+    if not base_path.is_file():
+        raise FileNotFoundError(f"base config not found: {base_path}")
+    merged = _read_with_base(base_path, (*seen, path.resolve()))
+    for key, value in raw.items():
+        merged[key] = {**merged[key], **value} if isinstance(value, dict) and key in merged else value
+    return merged
+
+
 def load_config(path: str | Path) -> TrainConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"training config not found: {path}")
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
+    raw = _read_with_base(path, ())
     model_values = raw.pop("model", {})
     _check(ModelConfig, model_values)
     model = ModelConfig.from_dict(model_values)

@@ -1,6 +1,10 @@
 """Train the SE-ResNet multi-task model from a TOML config; resumable, seeded, one command.
 
-python -m training.train --config training/configs/bundled.toml [--resume] [--epochs N]
+python -m training.train --config training/configs/bundled.toml [--resume] [--epochs N] [--stop-after MINUTES]
+
+With --stop-after the run ends cleanly after the checkpoint of the epoch during which the time
+budget ran out; --resume continues from there exactly as if it had never stopped, so one run can
+span several sessions.
 """
 
 from __future__ import annotations
@@ -128,7 +132,10 @@ def validate(model: SEResNet, val: FaceSet, device: torch.device) -> dict:
     return metrics
 
 
-def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
+def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: float | None = None) -> Path | None:
+    """Train, or continue training, the run in cfg.out_dir; the best weights' path, or None when
+    `stop_after_minutes` (wall time of this call) ran out before the last epoch."""
+    started_call = time.monotonic()
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -185,6 +192,7 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
                 f"cannot resume from {last}: corrupt, or written with another config ({exc.__class__.__name__})"
             ) from exc
         state = checkpoint["state"]
+        _drop_history_after(out / "history.csv", state["epoch"])
         print(f"resumed from {last} after epoch {state['epoch']}")
     elif not resume:
         (out / "history.csv").unlink(missing_ok=True)
@@ -261,6 +269,10 @@ def train(cfg: TrainConfig, resume: bool, command: str) -> Path:
         (out / "last.pt.tmp").replace(last)
         generator.manual_seed(cfg.seed * 1000 + epoch)
         _plot_history(out / "history.csv", out / "curves.png")
+        spent = (time.monotonic() - started_call) / 60
+        if stop_after_minutes is not None and spent >= stop_after_minutes and epoch < cfg.epochs:
+            print(f"stopped after epoch {epoch} of {cfg.epochs} ({spent:.1f} min): continue with --resume", flush=True)
+            return None
 
     best = out / "best.pt"
     print(
@@ -307,6 +319,18 @@ def _hardware(device: torch.device) -> str:
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} CPU threads"
 
 
+def _drop_history_after(path: Path, epoch: int) -> None:
+    """Forget rows of epochs the checkpoint does not hold (a run killed between the two writes)."""
+    if not path.is_file():
+        return
+    with path.open(newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if int(r["epoch"]) <= epoch]
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def _append_history(path: Path, row: dict) -> None:
     new = not path.is_file()
     with path.open("a", newline="") as handle:
@@ -340,12 +364,29 @@ def _plot_history(history: Path, png: Path) -> None:
     plt.close(fig)
 
 
+def positive_minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number of minutes above 0, not {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="TOML file, e.g. training/configs/bundled.toml")
     parser.add_argument("--resume", action="store_true", help="continue from OUT_DIR/last.pt")
     parser.add_argument("--epochs", type=int, help="override the config's epoch count")
     parser.add_argument("--out-dir", help="override the config's output folder")
+    parser.add_argument("--cache-dir", help="override the config's folder of cached crops")
+    parser.add_argument(
+        "--stop-after",
+        type=positive_minutes,
+        metavar="MINUTES",
+        help="end cleanly after the checkpoint of the epoch during which this much wall time ran out",
+    )
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config)
@@ -357,11 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from dataclasses import replace
 
-    overrides = {k: v for k, v in {"epochs": args.epochs, "out_dir": args.out_dir}.items() if v is not None}
+    given = {"epochs": args.epochs, "out_dir": args.out_dir, "cache_dir": args.cache_dir}
+    overrides = {k: v for k, v in given.items() if v is not None}
     cfg = replace(cfg, **overrides)
     command = "python -m training.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     try:
-        train(cfg, args.resume, command)
+        train(cfg, args.resume, command, args.stop_after)
     except (FerLiveError, OSError, ValueError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
