@@ -20,7 +20,7 @@ from training.metrics import dimensional_metrics
 from training.predict import predict_arrays
 
 PROMISED = {"n", "accuracy", "accuracy_7", "macro_f1", "kappa", "alpha", "auc", "auc_pr", "per_class", "no_face"}
-EXTRA = {"weighted_f1", "split", "weights", "data"}
+EXTRA = {"weighted_f1", "split", "weights", "data", "tta"}
 ERROR = "python -m training.evaluate: error: "
 
 

@@ -46,6 +46,14 @@ class TrainConfig:
     # > 0: after training, fold per-class logit offsets that lift every class's validation recall
     # to this floor into the exported weights (training/calibrate.py); 0 = off.
     recall_floor: float = 0.0
+    # Beta(α, α) of mixup / CutMix on images and vote distributions (training/mixing.py); 0 = off.
+    mixup: float = 0.0
+    cutmix: float = 0.0
+    # Knowledge distillation: weights files whose mean (flip-averaged) probabilities make up
+    # `distill_share` of each row's expression target, the votes the rest (training/distill.py).
+    teachers: tuple[str, ...] = ()
+    distill_share: float = 0.5
+    distill_temperature: float = 1.0
     va_mse_weight: float = 1.0
     task_weighting: str = "uncertainty"  # sum | uncertainty
     derived_va_weight: float = 0.3  # weight of V/A targets derived from expression probabilities
@@ -65,6 +73,9 @@ CHOICES = {
     "format": ("folder", "affectnet_csv", "affectnet_npy"),
 }
 POSITIVE = {"epochs", "batch_size", "threads", "repeat", "input_size"}
+ABOVE_ZERO = {"distill_temperature"}
+NON_NEGATIVE = {"mixup", "cutmix"}
+FRACTIONS = {"distill_share"}
 
 
 def _matches(value, default) -> bool:
@@ -74,7 +85,8 @@ def _matches(value, default) -> bool:
     if isinstance(default, float):
         return isinstance(value, (int, float))
     if isinstance(default, tuple):
-        return isinstance(value, (list, tuple)) and all(_matches(v, default[0]) for v in value)
+        item = default[0] if default else ""  # an empty default is a list of names or paths
+        return isinstance(value, (list, tuple)) and all(_matches(v, item) for v in value)
     if default is None or default is MISSING:  # optional names and paths
         return isinstance(value, str)
     return isinstance(value, type(default))
@@ -94,6 +106,12 @@ def _check(cls, values: dict) -> None:
             raise ValueError(f"{name} must be one of {', '.join(CHOICES[name])}, not {value!r}")
         if name in POSITIVE and value < 1:
             raise ValueError(f"{name} must be at least 1, not {value!r}")
+        if name in ABOVE_ZERO and value <= 0:
+            raise ValueError(f"{name} must be above 0, not {value!r}")
+        if name in NON_NEGATIVE and value < 0:
+            raise ValueError(f"{name} must be 0 or more, not {value!r}")
+        if name in FRACTIONS and not 0 <= value <= 1:
+            raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
 
 
 def _build(cls, values: dict):
@@ -134,4 +152,6 @@ def load_config(path: str | Path) -> TrainConfig:
         raise ValueError(f"{path}: a training config needs at least one [[data]] folder")
     values = {**raw.pop("train", {}), **raw}
     _check(TrainConfig, values)
+    if "teachers" in values:
+        values["teachers"] = tuple(values["teachers"])
     return TrainConfig(**values, model=model, augment=augment, data=data)

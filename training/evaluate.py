@@ -1,6 +1,6 @@
 """Score a weights file on a data set folder: expression classes and valence/arousal.
 
-    python -m training.evaluate --weights W --data DIR [--split test] [--detect] [--json OUT] [--confusion PNG]
+    python -m training.evaluate --weights W --data DIR [--split test] [--detect] [--tta] [--json OUT] [--confusion PNG]
 
 Expression scores use the rows with a label in the `expression` column (FERPlus: the plurality
 label; ties and unknown are blank and left out; val/test rows that duplicate train images are
@@ -12,6 +12,8 @@ user's raw photo would. Images where no face is found are reported (`no_face`) a
 every score as errors: their predicted class is "no face" (wrong for every true class, so they
 lower accuracy, recall, F1, κ and α), their class probabilities are uniform (AUCs), and their
 valence/arousal prediction is (0, 0).
+
+With --tta each crop's probabilities and valence/arousal are averaged with its mirror image's.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def evaluate(
     detect: bool = False,
     detector_range: str = DEFAULT_DETECTOR,
     fmt: str | None = None,
+    tta: bool = False,
 ) -> Evaluation:
     """Scores of `weights` on one split of the data folder `data` (format guessed unless `fmt`)."""
     # Imported here so that --help and argument errors answer at once.
@@ -67,7 +70,7 @@ def evaluate(
         raise ValueError(f"no images in split {split or 'all'!r} of {data}")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device)
-    probs, va_pred = predict_arrays(model, faces.images, device)
+    probs, va_pred = predict_arrays(model, faces.images, device, tta=tta)
 
     missed_files = set(faces.no_face)
     missed = [r for r in dataset_rows(data, fmt, split) if r["file"] in missed_files] if missed_files else []
@@ -87,6 +90,7 @@ def evaluate(
         for i, name in enumerate(DIMENSIONS):
             report[name] = dimensional_metrics(va_pred[measured, i], va_true[measured, i])
     report["no_face"] = len(missed)
+    report["tta"] = tta
     report.update({"split": split or "all", "weights": str(weights), "data": str(data)})
     return Evaluation(report, categorical, len(labels), int(measured.sum()))
 
@@ -103,6 +107,8 @@ def format_report(result: Evaluation, detect: bool) -> str:
         f"data     {report['data']} (split {report['split']}): {result.n_images} images, "
         f"{report['n']} with an expression label, {result.n_va} with valence/arousal",
     ]
+    if report.get("tta"):
+        lines.append("tta      flip: every score averages each crop's outputs with its mirror image's")
     if detect:
         lines.append(
             f"no face  {report['no_face']} of {result.n_images} images (the app's detector found none; "
@@ -176,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_DETECTOR,
         help=f"detector range with --detect (default {DEFAULT_DETECTOR})",
     )
+    parser.add_argument("--tta", action="store_true", help="average each crop with its mirror image (flip TTA)")
     parser.add_argument("--json", help="write the scores as JSON here")
     parser.add_argument("--confusion", help="write the confusion matrix as a PNG here")
     args = parser.parse_args(argv)
@@ -183,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     # MediaPipe's C++ logs (INFO/WARNING on every detector start) would bury the summary.
     os.environ.setdefault("GLOG_minloglevel", "2")
     try:
-        result = evaluate(args.weights, args.data, split, args.detect, args.detector, args.format)
+        result = evaluate(args.weights, args.data, split, args.detect, args.detector, args.format, args.tta)
         print(format_report(result, args.detect))
         if args.json:
             Path(args.json).write_text(json.dumps(_json_safe(result.report), indent=2) + "\n")

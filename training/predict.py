@@ -11,16 +11,23 @@ from fer_live.model import SEResNet
 
 @torch.no_grad()
 def predict_arrays(
-    model: SEResNet, images: np.ndarray, device: torch.device, batch_size: int = 512
+    model: SEResNet,
+    images: np.ndarray,
+    device: torch.device,
+    batch_size: int = 512,
+    tta: bool = False,
+    temperature: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (N×8) and valence/arousal (N×2) for uint8 crops of the model's size."""
+    """Class probabilities (N×8, softmax of logits / `temperature`) and valence/arousal (N×2) for
+    uint8 crops of the model's size; with `tta` both are averaged with the mirrored crop's."""
     model.eval()
     probs, va = [], []
     for start in range(0, len(images), batch_size):
         batch = torch.from_numpy(to_model_input(images[start : start + batch_size], model.config)).to(device)
-        logits, va_pred = model(batch)
-        probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
-        va.append(va_pred.float().cpu().numpy())
+        views = (batch, batch.flip(-1)) if tta else (batch,)
+        outputs = [model(view) for view in views]
+        probs.append(sum(torch.softmax(o[0].float() / temperature, dim=1) for o in outputs).cpu().numpy() / len(views))
+        va.append(sum(o[1].float() for o in outputs).cpu().numpy() / len(views))
     if not probs:
         return np.zeros((0, len(model.config.classes)), np.float32), np.zeros((0, 2), np.float32)
     return np.concatenate(probs), np.concatenate(va)

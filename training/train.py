@@ -19,6 +19,7 @@ import platform
 import shlex
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +30,15 @@ from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 from fer_live.inference.preprocess import to_model_input
 from fer_live.labels import NUM_CLASSES
-from fer_live.model import SEResNet, load_weights, save_weights
+from fer_live.model import ModelConfig, SEResNet, load_weights, save_weights
 from training.augment import augment
 from training.calibrate import CONFIDENCE_Z, choose_offsets, fold_into_bias
 from training.config import DataSpec, TrainConfig, load_config
 from training.data import FaceSet, derive_va, va_prototypes
 from training.datasets import load_spec
+from training.distill import distilled_targets, teacher_probabilities
 from training.losses import TaskWeighting, class_weights, soft_cross_entropy, va_loss, weighted_ccc
+from training.mixing import mix_batch
 from training.predict import predict_arrays
 
 PROG = "python -m training.train"
@@ -50,6 +53,7 @@ HISTORY_FIELDS = (
     "val_ccc_arousal",
     "val_score",
     "seconds",
+    "cpu_seconds",
 )
 
 
@@ -80,6 +84,16 @@ def build_sets(cfg: TrainConfig) -> tuple[FaceSet, np.ndarray, FaceSet, str]:
     derive_va(train, va_prototypes(train), cfg.derived_va_weight)
     val = FaceSet.concat(val_parts) if val_parts else train.subset(np.arange(0))
     return train, np.concatenate(repeats), val, hashlib.sha256("".join(hashes).encode()).hexdigest()
+
+
+def _images_for(cfg: TrainConfig, config: ModelConfig, train_set: FaceSet) -> np.ndarray:
+    """The training crops as a model with `config` reads them: the student's own, or remade (cached)."""
+    if (config.input_size, config.grey) == (cfg.model.input_size, cfg.model.grey):
+        return train_set.images
+    images = build_sets(replace(cfg, model=config))[0].images
+    if len(images) != len(train_set):
+        raise ValueError(f"a teacher's crops ({len(images)}) do not match the training rows ({len(train_set)})")
+    return images
 
 
 def _spec_hash(spec: DataSpec) -> str:
@@ -153,8 +167,6 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
         f"plurality counts {counts.tolist()}, class weights {np.round(cls_weight.cpu().numpy(), 2).tolist()}"
     )
 
-    from dataclasses import replace
-
     model_config = replace(cfg.model, data_hash=data_hash)
     # channels_last: oneDNN's CPU convolutions run faster on it (measured: model step 1.44×, whole epoch 1.15×).
     # Its backward pass crashes (SIGSEGV) on 8-channel convolutions on an AVX-512 EPYC (torch 2.13): nets
@@ -200,29 +212,38 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
     generator = torch.Generator().manual_seed(cfg.seed * 1000 + state["epoch"])
     mean = torch.tensor(model_config.mean, device=device).view(1, -1, 1, 1)
     std = torch.tensor(model_config.std, device=device).view(1, -1, 1, 1)
-    targets_all = torch.from_numpy(np.nan_to_num(train_set.targets))
-    expr_weight_all = torch.from_numpy(labelled.astype(np.float32) * train_set.sample_weight)
-    va_all = torch.from_numpy(train_set.va)
+    targets, expr_weight = np.nan_to_num(train_set.targets), labelled.astype(np.float32)
+    if cfg.teachers:
+        teacher = teacher_probabilities(
+            cfg.teachers, lambda config: _images_for(cfg, config, train_set), cfg.distill_temperature, device
+        )
+        targets, expr_weight = distilled_targets(train_set.targets, labelled, teacher, cfg.distill_share)
+        print(f"distilling {len(cfg.teachers)} teacher(s): share {cfg.distill_share}, T {cfg.distill_temperature}")
+    targets_all = torch.from_numpy(targets)
+    expr_weight_all = torch.from_numpy(expr_weight * train_set.sample_weight)
+    va_all = torch.from_numpy(np.nan_to_num(train_set.va))
     va_weight_all = torch.from_numpy(train_set.va_weight * train_set.sample_weight)
 
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
-        started = time.time()
+        started, started_cpu = time.time(), time.process_time()
         model.train()
         order = epoch_order(train_set, repeats, cfg, epoch)
+        mix_rng = np.random.default_rng([cfg.seed, epoch, 1])
         totals = np.zeros(3)
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False)
         for step in bar:
             idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             x = torch.from_numpy(to_model_input(train_set.images[idx], model_config)).to(device)
             x = (augment(x * std + mean, cfg.augment, generator) - mean) / std
+            index = torch.from_numpy(idx)
+            labels = [t[index].to(device) for t in (targets_all, expr_weight_all, va_all, va_weight_all)]
+            if cfg.mixup > 0 or cfg.cutmix > 0:
+                x, *labels = mix_batch(x, *labels, mix_rng, cfg.mixup, cfg.cutmix)
             x = x.contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
                 logits, va_pred = model(x)
-            index = torch.from_numpy(idx)
-            expression = soft_cross_entropy(
-                logits, targets_all[index].to(device), expr_weight_all[index].to(device), cls_weight
-            )
-            va = va_loss(va_pred, va_all[index].to(device), va_weight_all[index].to(device), cfg.va_mse_weight)
+            expression = soft_cross_entropy(logits, labels[0], labels[1], cls_weight)
+            va = va_loss(va_pred, labels[2], labels[3], cfg.va_mse_weight)
             loss = weighting(expression, va)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -234,6 +255,9 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
                 bar.set_postfix(loss=f"{totals[0] / (step + 1):.3f}")
         metrics = validate(model, val_set, device)
         state["wall_seconds"] += time.time() - started
+        # CPU time of all threads: comparable across runs on a busy machine, where wall time is not.
+        cpu_seconds = time.process_time() - started_cpu
+        state["cpu_seconds"] = state.get("cpu_seconds", 0.0) + cpu_seconds
         row = {
             "epoch": epoch,
             "lr": scheduler.get_last_lr()[0],
@@ -242,6 +266,7 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             "va_loss": totals[2] / steps_per_epoch,
             **metrics,
             "seconds": round(time.time() - started, 1),
+            "cpu_seconds": round(cpu_seconds, 1),
         }
         _append_history(out / "history.csv", row)
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
@@ -251,6 +276,7 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             "epoch": epoch,
             "val": metrics,
             "train_seconds": round(state["wall_seconds"]),
+            "train_cpu_seconds": round(state["cpu_seconds"]),
             "hardware": _hardware(device),
         }
         if metrics.get("val_score", -math.inf) > state["best_score"]:
@@ -396,8 +422,6 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"{PROG}: error: cannot read training config {args.config}: {exc}", file=sys.stderr)
         return 2
-    from dataclasses import replace
-
     given = {"epochs": args.epochs, "out_dir": args.out_dir, "cache_dir": args.cache_dir}
     overrides = {k: v for k, v in given.items() if v is not None}
     cfg = replace(cfg, **overrides)

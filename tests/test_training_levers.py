@@ -1,0 +1,178 @@
+"""The v5 training levers on tiny data: mixup/CutMix, histogram equalisation, flip TTA, distillation,
+probe configs built on a base config."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from fer_live.inference.preprocess import to_model_input
+from fer_live.model import ModelConfig, SEResNet, load_weights, save_weights
+from tests.test_training import TINY, one_torch_thread, tiny_config  # noqa: F401 (fixture)
+from training import evaluate as evaluate_module
+from training import train as train_module
+from training.config import load_config
+from training.distill import distilled_targets, teacher_probabilities
+from training.mixing import mix_batch
+from training.predict import predict_arrays
+
+CONFIGS = Path(__file__).resolve().parents[1] / "training" / "configs"
+
+
+def labelled_batch(n: int = 6):
+    x = torch.arange(n * 16, dtype=torch.float32).view(n, 1, 4, 4)
+    targets = torch.eye(8)[torch.arange(n) % 8]
+    return x, targets, torch.ones(n), torch.rand(n, 2, generator=torch.Generator().manual_seed(0)), torch.ones(n)
+
+
+def test_mixup_blends_images_and_votes_by_the_same_lambda():
+    x, targets, weight, va, va_weight = labelled_batch()
+    weight[0] = 0.0  # row 0 has no expression label: its partner's target must carry on alone
+    mixed, t, w, v, vw = mix_batch(x, targets, weight, va, va_weight, np.random.default_rng(3), mixup=0.4, cutmix=0)
+    rng = np.random.default_rng(3)
+    lam = rng.beta(0.4, 0.4)
+    partner = rng.permutation(6)
+    assert torch.allclose(mixed, lam * x + (1 - lam) * x[partner])
+    for i, j in enumerate(partner):
+        own, other = lam * float(weight[i]), (1 - lam) * float(weight[j])
+        expected = (own * targets[i] + other * targets[j]) / (own + other)
+        assert torch.allclose(t[i], expected) and w[i] == pytest.approx(own + other)
+        assert torch.allclose(v[i], lam * va[i] + (1 - lam) * va[j])
+    assert torch.allclose(t.sum(1), torch.ones(6))
+    assert vw == pytest.approx(torch.ones(6))
+
+
+def test_cutmix_lambda_is_the_share_of_pixels_kept():
+    x, targets, weight, va, va_weight = labelled_batch()
+    x = torch.zeros(6, 1, 10, 10)
+    x[:3] = 1.0  # rows 0-2 white, 3-5 black: the pasted box shows as changed pixels
+    mixed, t, *_ = mix_batch(x, targets, weight, va, va_weight, np.random.default_rng(0), mixup=0, cutmix=1.0)
+    rng = np.random.default_rng(0)
+    rng.beta(1.0, 1.0)
+    partner = rng.permutation(6)
+    for i, j in enumerate(partner):
+        kept = float((mixed[i] == x[i]).float().mean()) if (i < 3) != (j < 3) else None
+        if kept is not None:  # partner of the other colour: kept share = target weight of own class
+            assert t[i, i % 8] == pytest.approx(kept) and t[i, j % 8] == pytest.approx(1 - kept)
+
+
+def test_equalize_is_recorded_in_the_weights_and_applied_by_to_model_input(tmp_path):
+    crop = (np.arange(48 * 48).reshape(48, 48) % 40 + 100).astype(np.uint8)  # low contrast: grey levels 100-139
+    config = ModelConfig(widths=(8, 16, 32, 64), blocks=(1, 1, 1, 1), equalize=True)
+    batch = to_model_input([crop], config)
+    expected = (cv2.equalizeHist(crop).astype(np.float32) / 255 - 0.5) / 0.25
+    assert np.array_equal(batch[0, 0], expected) and batch.max() - batch.min() > 3.5
+    plain = to_model_input([crop], replace(config, equalize=False))[0, 0]
+    assert np.allclose(plain, (crop / 255 - 0.5) / 0.25, atol=1e-6)
+    colour = cv2.merge([crop, crop, crop])
+    luma = to_model_input([colour], replace(config, grey=False, mean=(0.5,) * 3, std=(0.25,) * 3))
+    assert np.allclose(luma[0, 0], expected, atol=0.02 / 0.25)  # grey BGR: luma equalised, channels alike
+    save_weights(tmp_path / "eq.pt", SEResNet(config), {})
+    assert load_weights(tmp_path / "eq.pt")[0].config.equalize is True
+
+
+def test_flip_tta_averages_a_crop_with_its_mirror(random_weights):
+    model, _ = load_weights(random_weights)
+    crops = np.random.default_rng(0).integers(0, 256, (3, 48, 48), dtype=np.uint8)
+    device = torch.device("cpu")
+    probs, va = predict_arrays(model, crops, device, tta=True)
+    plain, plain_va = predict_arrays(model, crops, device)
+    mirrored, mirrored_va = predict_arrays(model, crops[:, :, ::-1].copy(), device)
+    assert np.allclose(probs, (plain + mirrored) / 2, atol=1e-6) and np.allclose(va, (plain_va + mirrored_va) / 2)
+    hot, _ = predict_arrays(model, crops, device, temperature=0.5)
+    assert hot.max(1).mean() > plain.max(1).mean()  # a lower temperature sharpens
+
+
+def test_evaluate_tta_is_reported(random_weights, tiny_ferplus, tmp_path, capsys):
+    out = tmp_path / "scores.json"
+    args = [
+        "--weights",
+        str(random_weights),
+        "--data",
+        str(tiny_ferplus),
+        "--split",
+        "val",
+        "--tta",
+        "--json",
+        str(out),
+    ]
+    assert evaluate_module.main(args) == 0
+    assert json.loads(out.read_text())["tta"] is True and "tta      flip" in capsys.readouterr().out
+
+
+def test_distilled_targets_mix_votes_and_teachers():
+    votes = np.array([[1, 0, 0, 0, 0, 0, 0, 0], [np.nan] * 8], dtype=np.float32)
+    teacher = np.full((2, 8), 1 / 8, dtype=np.float32)
+    targets, factor = distilled_targets(votes, np.array([True, False]), teacher, 0.25)
+    assert targets[0, 0] == pytest.approx(0.75 + 0.25 / 8) and targets[0, 1] == pytest.approx(0.25 / 8)
+    assert np.allclose(targets[1], 1 / 8) and factor.tolist() == [1.0, 0.25]
+    assert np.allclose(targets.sum(1), 1)
+
+
+def test_training_with_every_lever_runs_and_distils_a_larger_input_teacher(tiny_ferplus, tiny_diffusionfer, tmp_path):
+    torch.manual_seed(0)
+    teacher_path = tmp_path / "teacher.pt"
+    save_weights(teacher_path, SEResNet(replace(TINY, input_size=40)), {})
+    cfg = replace(
+        tiny_config(tiny_ferplus, tiny_diffusionfer, tmp_path / "run", epochs=1),
+        model=replace(TINY, equalize=True),
+        mixup=0.4,
+        cutmix=1.0,
+        teachers=(str(teacher_path), str(teacher_path)),
+        distill_share=0.5,
+    )
+    seen = {}
+    real = train_module.distilled_targets
+
+    def spy(votes, labelled, teacher, share):
+        seen["teacher"] = teacher
+        return real(votes, labelled, teacher, share)
+
+    train_module.distilled_targets = spy
+    try:
+        best = train_module.train(cfg, resume=False, command="test")
+    finally:
+        train_module.distilled_targets = real
+    model, _ = load_weights(best)
+    assert model.config.equalize is True
+    train_set = train_module.build_sets(replace(cfg, model=replace(TINY, input_size=40)))[0]
+    teacher, _ = load_weights(teacher_path)
+    expected, _ = predict_arrays(teacher, train_set.images, torch.device("cpu"), tta=True)
+    assert seen["teacher"].shape == (len(train_set), 8) and np.allclose(seen["teacher"], expected, atol=1e-6)
+    both = teacher_probabilities((str(teacher_path),), lambda config: train_set.images, 1.0, torch.device("cpu"))
+    assert np.allclose(both, expected, atol=1e-6)
+
+
+def test_probe_configs_change_only_what_they_name():
+    bundled = load_config(CONFIGS / "bundled.toml")
+    baseline = load_config(CONFIGS / "probes" / "baseline.toml")
+    assert baseline == replace(bundled, epochs=15, recall_floor=0.0, export="", out_dir="training/runs/probes/baseline")
+    width = load_config(CONFIGS / "probes" / "width48.toml")
+    assert width == replace(
+        baseline, model=replace(baseline.model, widths=(48, 96, 192, 384)), out_dir="training/runs/probes/width48"
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("mixup = -0.2\n", "mixup must be 0 or more"),
+        ("distill_share = 1.5\n", "distill_share must be between 0 and 1"),
+        ("distill_temperature = 0\n", "distill_temperature must be above 0"),
+        ("teachers = [1]\n", "TrainConfig.teachers has the wrong type"),
+        ('base = "nowhere.toml"\n', "base config not found"),
+        ('base = "config.toml"\n', "config bases loop back"),
+    ],
+)
+def test_lever_settings_are_checked_when_read(tmp_path, capsys, toml, message):
+    config = tmp_path / "config.toml"
+    config.write_text(toml + '[[data]]\npath = "x"\n')
+    assert train_module.main(["--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
