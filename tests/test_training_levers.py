@@ -115,7 +115,9 @@ def test_distilled_targets_mix_votes_and_teachers():
     assert np.allclose(targets.sum(1), 1)
 
 
-def test_training_with_every_lever_runs_and_distils_a_larger_input_teacher(tiny_ferplus, tiny_diffusionfer, tmp_path):
+def test_training_with_every_lever_runs_and_distils_a_larger_input_teacher(
+    tiny_ferplus, tiny_diffusionfer, tmp_path, monkeypatch
+):
     torch.manual_seed(0)
     teacher_path = tmp_path / "teacher.pt"
     save_weights(teacher_path, SEResNet(replace(TINY, input_size=40)), {})
@@ -127,18 +129,21 @@ def test_training_with_every_lever_runs_and_distils_a_larger_input_teacher(tiny_
         teachers=(str(teacher_path), str(teacher_path)),
         distill_share=0.5,
     )
-    seen = {}
-    real = train_module.distilled_targets
+    seen = {"mixed": 0}
+    distil, mix = train_module.distilled_targets, train_module.mix_batch
 
-    def spy(votes, labelled, teacher, share):
+    def spy_distil(votes, labelled, teacher, share):
         seen["teacher"] = teacher
-        return real(votes, labelled, teacher, share)
+        return distil(votes, labelled, teacher, share)
 
-    train_module.distilled_targets = spy
-    try:
-        best = train_module.train(cfg, resume=False, command="test")
-    finally:
-        train_module.distilled_targets = real
+    def spy_mix(*args):
+        seen["mixed"] += 1
+        return mix(*args)
+
+    monkeypatch.setattr(train_module, "distilled_targets", spy_distil)
+    monkeypatch.setattr(train_module, "mix_batch", spy_mix)
+    best = train_module.train(cfg, resume=False, command="test")
+    assert seen["mixed"] == 5  # every batch: 48 FERPlus + 2 × 12 DiffusionFER rows, 16 a batch
     model, _ = load_weights(best)
     assert model.config.equalize is True
     train_set = train_module.build_sets(replace(cfg, model=replace(TINY, input_size=40)))[0]

@@ -84,9 +84,21 @@ def fit_crop(image: np.ndarray, config: ModelConfig) -> np.ndarray:
     return image
 
 
+def equalize(image: np.ndarray) -> np.ndarray:
+    """Histogram-equalised uint8 crop: grey as is, BGR through its luma (colours kept)."""
+    if image.ndim == 2:
+        return cv2.equalizeHist(image)
+    ycrcb = cv2.cvtColor(image, cv2.COLOR_BGR2YCrCb)
+    ycrcb[..., 0] = cv2.equalizeHist(ycrcb[..., 0])
+    return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2BGR)
+
+
 def to_model_input(crops: list[np.ndarray] | np.ndarray, config: ModelConfig) -> np.ndarray:
-    """uint8 crops of the model's size → float32 N×C×H×W, normalised as in training."""
-    batch = np.stack([to_channels(c, config.grey) for c in crops]).astype(np.float32) / 255.0
+    """uint8 crops of the model's size → float32 N×C×H×W, (equalised and) normalised as in training."""
+    crops = [to_channels(c, config.grey) for c in crops]
+    if config.equalize:
+        crops = [equalize(c) for c in crops]
+    batch = np.stack(crops).astype(np.float32) / 255.0
     if batch.ndim == 3:
         batch = batch[:, None]
     else:

@@ -16,6 +16,9 @@ class ModelConfig:
     dropout: float = 0.3
     input_size: int = 48
     grey: bool = True
+    # Histogram-equalise each crop (grey, or the luma of a colour crop) before normalising, at
+    # training and inference alike (fer_live.preprocess.to_model_input): lighting-invariant input.
+    equalize: bool = False
     # Pixel normalisation after scaling to [0, 1]; one value per input channel.
     mean: tuple[float, ...] = (0.5,)
     std: tuple[float, ...] = (0.25,)
