@@ -199,6 +199,8 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             scheduler.load_state_dict(checkpoint["scheduler"])
             scaler.load_state_dict(checkpoint["scaler"])
             torch.set_rng_state(checkpoint["torch_rng"])
+            if device.type == "cuda" and "cuda_rng" in checkpoint:
+                torch.cuda.set_rng_state(checkpoint["cuda_rng"], device)
         except (RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
             raise ValueError(
                 f"cannot resume from {last}: corrupt, or written with another config ({exc.__class__.__name__})"
@@ -206,7 +208,7 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
         state = checkpoint["state"]
         _drop_history_after(out / "history.csv", state["epoch"])
         print(f"resumed from {last} after epoch {state['epoch']}")
-    elif not resume:
+    else:  # a fresh start, also when --resume finds no checkpoint yet
         (out / "history.csv").unlink(missing_ok=True)
 
     generator = torch.Generator().manual_seed(cfg.seed * 1000 + state["epoch"])
@@ -291,6 +293,8 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             "torch_rng": torch.get_rng_state(),
             "state": state,
         }
+        if device.type == "cuda":  # dropout draws on the GPU come from its own generator
+            checkpoint["cuda_rng"] = torch.cuda.get_rng_state(device)
         torch.save(checkpoint, out / "last.pt.tmp")
         (out / "last.pt.tmp").replace(last)
         generator.manual_seed(cfg.seed * 1000 + epoch)
