@@ -1,4 +1,5 @@
-"""The layering rules: Qt only under fer_live/gui/, and training/ only on the core it may use."""
+"""The layering rules: Qt only under fer_live/gui/, the core layers in order with no import circles,
+training/ only on the core it may use and never imported by it."""
 
 from __future__ import annotations
 
@@ -25,17 +26,30 @@ TRAINING_MAY_IMPORT = (
 )
 
 
-def imported_modules(path: Path) -> list[tuple[int, str]]:
+def imported_modules(path: Path, package: str = "") -> list[tuple[int, str]]:
     """(line, module) for every import in a file, including ones inside functions;
-    `from a import b` counts as both `a` and `a.b` (b may be a sub-module)."""
+    `from a import b` counts as both `a` and `a.b` (b may be a sub-module). Relative imports are
+    resolved against `package` (the file's package), so `from ..gui import window` cannot slip by."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module))
-            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                assert node.level <= len(parts), f"{path}:{node.lineno}: relative import beyond the top package"
+                base = ".".join([*parts[: len(parts) - node.level + 1], *([base] if base else [])])
+            if base:
+                found.append((node.lineno, base))
+            found += [(node.lineno, f"{base}.{alias.name}" if base else alias.name) for alias in node.names]
     return found
+
+
+def package_of(path: Path) -> str:
+    """The package a project file's relative imports start from."""
+    name = module_name(path)
+    return name if path.name == "__init__.py" else name.rpartition(".")[0]
 
 
 def is_qt(module: str) -> bool:
@@ -49,7 +63,7 @@ def test_core_never_imports_qt():
     offences = [
         f"{path.relative_to(REPO)}:{line} imports {module}"
         for path in core_files
-        for line, module in imported_modules(path)
+        for line, module in imported_modules(path, package_of(path))
         if is_qt(module)
     ]
     assert not offences, "Qt outside fer_live/gui/:\n" + "\n".join(offences)
@@ -75,7 +89,7 @@ def test_command_registry_loads_without_qt():
 def test_training_uses_only_the_allowed_core():
     offences = []
     for path in (REPO / "training").rglob("*.py"):
-        for line, module in imported_modules(path):
+        for line, module in imported_modules(path, package_of(path)):
             if module.split(".")[0] != "fer_live" or module == "fer_live":
                 continue
             if not any(module == allowed or module.startswith(allowed + ".") for allowed in TRAINING_MAY_IMPORT):
@@ -90,6 +104,20 @@ def test_import_scanner_sees_nested_and_from_imports(tmp_path):
     modules = [m for _, m in imported_modules(sample)]
     assert {"os", "PySide6.QtCore", "pyqtgraph"} <= set(modules)
     assert [m for m in modules if is_qt(m)] == ["PySide6.QtCore", "PySide6.QtCore.Qt", "pyqtgraph"]
+
+
+def test_import_scanner_resolves_relative_imports(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("from . import tracking\nfrom ..gui.window import MainWindow\nfrom .. import labels\n")
+    modules = [m for _, m in imported_modules(sample, "fer_live.faces")]
+    assert modules == [
+        "fer_live.faces",
+        "fer_live.faces.tracking",
+        "fer_live.gui.window",
+        "fer_live.gui.window.MainWindow",
+        "fer_live",
+        "fer_live.labels",
+    ]
 
 
 # Each module's layer; a module may import its own layer and the layers before it, never a later one.
@@ -121,7 +149,7 @@ def import_graph() -> dict[str, set[str]]:
     graph = {}
     for name, path in modules.items():
         targets = set()
-        for _, imported in imported_modules(path):
+        for _, imported in imported_modules(path, package_of(path)):
             # `from a import b`: b is a sub-module or a name in a; take the longest project module.
             while imported and imported not in modules:
                 imported = imported.rpartition(".")[0]
@@ -191,3 +219,16 @@ def test_every_core_module_has_a_layer_and_imports_only_earlier_layers():
         if target.startswith("fer_live") and layer_of(target) > layer_of(module)
     ]
     assert not offences, "imports against the layer order:\n" + "\n".join(offences)
+
+
+def test_core_never_imports_training():
+    # training/ sits above the app (it reads data sets); the app never reaches back into it.
+    graph = import_graph()
+    offences = [
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if module.split(".")[0] == "fer_live"
+        for target in targets
+        if target.split(".")[0] == "training"
+    ]
+    assert not offences, "fer_live/ imports training/:\n" + "\n".join(offences)
