@@ -129,6 +129,17 @@ def test_each_csv_has_a_provenance_sidecar(reference_run, one_face_video, random
     assert sidecar["start_time"] <= sidecar["end_time"]
 
 
+def test_a_video_that_fails_to_open_keeps_the_earlier_csv_and_its_sidecar(capfd, tmp_path, short_video, random_weights):
+    out_dir = tmp_path / "out"
+    assert annotate(capfd, short_video, "-o", out_dir, "--weights", random_weights)[0] == 0
+    earlier = {name: (out_dir / name).read_bytes() for name in ("good.csv", "good.json")}
+    broken = write_random_bytes(tmp_path / "good.mp4")  # same stem, so the same output files
+    status, _, err = annotate(capfd, broken, "-o", out_dir, "--weights", random_weights)
+    assert status == 1
+    assert_one_error_about(err, broken)
+    assert {name: (out_dir / name).read_bytes() for name in earlier} == earlier
+
+
 def test_summary_line_per_video(reference_run, one_face_video):
     done, out_dir = reference_run
     lines = done.stdout.splitlines()
@@ -463,3 +474,6 @@ def test_ctrl_c_keeps_a_complete_csv_and_exits_130(tmp_path, shared_data, random
     assert [int(r["frame"]) for r in rows] == list(range(len(rows)))
     assert all(None not in r.values() and r["arousal"] != "" for r in rows)  # no half-written row
     assert out_csv.read_text().endswith("\n")
+    sidecar = json.loads(out_csv.with_suffix(".json").read_text())
+    assert sidecar["status"] == "interrupted" and sidecar["frames_written"] == len(rows)
+    assert sidecar["source"] == {"video": str(video), "frame_count": 240}

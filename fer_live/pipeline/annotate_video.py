@@ -135,13 +135,16 @@ def annotate_video(
             output.abandon()
         raise
     summary = VideoSummary(video, out_csv, frames, frames_with_face, len(face_ids), seconds, skipped, **outcome)
-    if landmarks is not None and out_csv.is_file():
+    # Only a run that opened the CSV writes beside it: a video that fails to open leaves an earlier
+    # run's CSV untouched, and its sidecar and landmarks too.
+    wrote_csv = output is not None and out_csv.is_file()
+    if landmarks is not None and wrote_csv:
         try:
             landmarks.save()
         except FerLiveError as exc:
             if summary.error is None:
                 summary = replace(summary, error=str(exc))
-    if out_csv.is_file():
+    if wrote_csv:
         sidecar = provenance_path(out_csv)
         try:
             write_json_atomic(sidecar, provenance(summary, frame_count, settings, engine, started_at, wall_clock_iso()))
