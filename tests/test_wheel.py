@@ -1,37 +1,49 @@
-"""A regular (not editable) install carries the weights, the detector models and the demo video."""
+"""A regular (not editable) install, from the sdist too, carries the weights, the detector models and the demo video."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+def clean_copy(dest: Path) -> Path:
+    """The checkout's files as a clean clone has them: no build/ left from an earlier build (stale
+    modules there would ride along into the wheel) and nothing written into the checkout."""
+    listed = subprocess.check_output(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO)
+    for name in filter(None, listed.decode().split("\0")):
+        if (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
+def run_ok(command: list, cwd: Path, timeout: int = 300) -> str:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_wheel_installed_outside_the_checkout_annotates_the_demo_video(tmp_path):
-    built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(REPO),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert built.returncode == 0, built.stderr
+    # checkout → sdist → wheel, the path of `pip install <sdist>`; the sdist must carry assets/ too.
+    source = clean_copy(tmp_path / "source")
+    build_sdist = "import sys; from setuptools import build_meta; print(build_meta.build_sdist(sys.argv[1]))"
+    sdist_name = run_ok([sys.executable, "-c", build_sdist, str(tmp_path)], cwd=source).split()[-1]
+    sdist = tmp_path / sdist_name
+    with tarfile.open(sdist) as archive:
+        in_sdist = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert {"assets/fer_live_se_resnet.pt", "assets/models/face_detection_full_range_sparse.tflite"} <= in_sdist
+    assert "assets/demo/demo.mp4" in in_sdist and "setup.py" in in_sdist
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w"]
+    run_ok([*pip_wheel, str(tmp_path), str(sdist)], cwd=tmp_path)
     (wheel,) = tmp_path.glob("fer_live-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for bundled in (
