@@ -10,11 +10,16 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from fer_live.assets import DETECTOR_MODELS
+
 DEVICES = ("auto", "cpu", "cuda")
+DEFAULT_DEVICE = "auto"
 # Model runtimes; auto = onnx on the CPU (when onnxruntime is installed), torch on CUDA.
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
-# Detector ranges: full finds faces down to ~60 px, short is faster on faces near the camera.
-DETECTOR_RANGES = ("full", "short")
+DEFAULT_BACKEND = "auto"
+# Detector ranges, one per bundled BlazeFace model: full finds faces down to ~60 px, short is
+# faster on faces near the camera.
+DETECTOR_RANGES = tuple(DETECTOR_MODELS)
 DEFAULT_DETECTOR = "full"
 DEFAULT_MIN_CONFIDENCE = 0.5
 # Files are annotated raw by default (analysis smooths later if it wants); the live window smooths
@@ -121,8 +126,8 @@ def add_device(parser: argparse.ArgumentParser, remembered: bool = False) -> Non
     parser.add_argument(
         "--device",
         choices=DEVICES,
-        default=_default("auto", remembered),
-        help=f"inference device: auto (CUDA if available), cpu or cuda ({_said('auto', remembered)})",
+        default=_default(DEFAULT_DEVICE, remembered),
+        help=f"inference device: auto (CUDA if available), cpu or cuda ({_said(DEFAULT_DEVICE, remembered)})",
     )
 
 
@@ -130,9 +135,9 @@ def add_backend(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
-        default="auto",
+        default=DEFAULT_BACKEND,
         help="model runtime: onnx (onnxruntime, CPU), onnx-int8 (quantised, fastest, CPU) or torch; "
-        "auto = onnx on the CPU, torch on CUDA (default auto)",
+        f"auto = onnx on the CPU, torch on CUDA (default {DEFAULT_BACKEND})",
     )
 
 

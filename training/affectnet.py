@@ -26,6 +26,7 @@ import numpy as np
 from fer_live.inference.preprocess import CROP_SCALE, CROP_SHIFT_UP, crop_face, fit_crop
 from fer_live.labels import EXPRESSIONS
 from fer_live.model.config import ModelConfig
+from fer_live.options import DEFAULT_DETECTOR
 from training.data import CropMaker, FaceSet, cached_crops, crops_of_rows, faceset_from_rows
 
 LIST_COLUMNS = (
@@ -179,7 +180,7 @@ def load_affectnet_csv(
     config: ModelConfig,
     split: str | None,
     detect: bool = False,
-    detector_range: str = "full",
+    detector_range: str = DEFAULT_DETECTOR,
     cache_dir: str | Path | None = None,
 ) -> FaceSet:
     """Faces of the official lists, cut with the list's face box (or found by the app's detector with `detect`)."""
@@ -203,7 +204,7 @@ def load_affectnet_npy(
     config: ModelConfig,
     split: str | None,
     detect: bool = False,
-    detector_range: str = "full",
+    detector_range: str = DEFAULT_DETECTOR,
     cache_dir: str | Path | None = None,
 ) -> FaceSet:
     """Faces of the 8-class subset layout: the images are crops already (re-framed by the detector with `detect`)."""

@@ -7,7 +7,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from fer_live.model.config import ModelConfig
-from fer_live.options import DETECTOR_RANGES
+from fer_live.options import DEFAULT_DETECTOR, DETECTOR_RANGES
 from training.augment import AugmentConfig
 
 
@@ -57,7 +57,7 @@ class TrainConfig:
     va_mse_weight: float = 1.0
     task_weighting: str = "uncertainty"  # sum | uncertainty
     derived_va_weight: float = 0.3  # weight of V/A targets derived from expression probabilities
-    detector_range: str = "full"
+    detector_range: str = DEFAULT_DETECTOR
     cache_dir: str = "training/.cache"
     out_dir: str = "training/runs/default"
     export: str | None = None  # where the best weights are copied at the end of the run

@@ -21,6 +21,7 @@ from fer_live.checksums import file_sha256
 from fer_live.inference.preprocess import CROP_SCALE, CROP_SHIFT_UP, crop_face, fit_crop
 from fer_live.labels import EXPRESSIONS, INDEX, NUM_CLASSES
 from fer_live.model.config import ModelConfig
+from fer_live.options import DEFAULT_DETECTOR
 
 # FERPlus vote columns for our 8 classes; `votes_unknown` and `votes_NF` are dropped, as in
 # the FERPlus paper's probability mode.
@@ -108,7 +109,7 @@ def row_targets(row: dict) -> np.ndarray:
 class CropMaker:
     """Turns an image file into a model-ready crop: as-is (already a face crop) or via detection."""
 
-    def __init__(self, config: ModelConfig, detect: bool, detector_range: str = "full"):
+    def __init__(self, config: ModelConfig, detect: bool, detector_range: str = DEFAULT_DETECTOR):
         self.config = config
         self.detect = detect
         self._detector = None
@@ -180,7 +181,7 @@ def load_folder(
     config: ModelConfig,
     split: str | None,
     detect: bool = False,
-    detector_range: str = "full",
+    detector_range: str = DEFAULT_DETECTOR,
     cache_dir: str | Path | None = None,
 ) -> FaceSet:
     """Read a data set folder into memory, caching the crops (they are slow to make with --detect)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fer_live.model.config import ModelConfig
+from fer_live.options import DEFAULT_DETECTOR
 from training import affectnet
 from training.config import DataSpec, TrainConfig
 from training.data import FaceSet, load_folder, read_rows
@@ -47,7 +48,7 @@ def load_data(
     config: ModelConfig,
     split: str | None,
     detect: bool = False,
-    detector_range: str = "full",
+    detector_range: str = DEFAULT_DETECTOR,
     cache_dir: str | Path | None = None,
 ) -> FaceSet:
     if fmt not in LOADERS:

@@ -17,6 +17,7 @@ import numpy as np
 from fer_live.assets import DETECTOR_MODELS
 from fer_live.errors import FerLiveError
 from fer_live.inference.preprocess import eye_angle
+from fer_live.options import DEFAULT_DETECTOR, DEFAULT_MIN_CONFIDENCE
 
 # Native log lines at INFO/WARNING level, from LiteRT ("INFO: [environment.cc:36] ...",
 # "WARNING: [model_load.cc:402] ...") and absl ("W0000 00:00:... inference_runner_litert.cc:1418] ...").
@@ -97,7 +98,12 @@ class Detection:
 class FaceDetector:
     """Finds faces in BGR frames; use as a context manager or call close() to free the graph."""
 
-    def __init__(self, detector_range: str = "full", min_confidence: float = 0.5, min_face_size: int = 0):
+    def __init__(
+        self,
+        detector_range: str = DEFAULT_DETECTOR,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        min_face_size: int = 0,
+    ):
         if detector_range not in DETECTOR_MODELS:
             raise FerLiveError(f"detector range must be one of {sorted(DETECTOR_MODELS)}, not {detector_range!r}")
         if not 0.0 <= min_confidence <= 1.0:

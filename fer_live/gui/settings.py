@@ -16,7 +16,7 @@ APPLICATION = "fer_live"
 
 @dataclass(frozen=True)
 class GuiSettings:
-    device: str = "auto"
+    device: str = options.DEFAULT_DEVICE
     detector_range: str = options.DEFAULT_DETECTOR
     min_confidence: float = options.DEFAULT_MIN_CONFIDENCE
     # Light smoothing by default: raw per-frame predictions flicker, which reads as noise on screen.

@@ -57,9 +57,9 @@ class Engine:
     def __init__(
         self,
         weights: str | Path | None = None,
-        device: str = "auto",
+        device: str = options.DEFAULT_DEVICE,
         threads: int | None = None,
-        backend: str = "auto",
+        backend: str = options.DEFAULT_BACKEND,
     ):
         path = Path(weights) if weights else assets.WEIGHTS
         if weights is None and not path.is_file():

@@ -14,7 +14,14 @@ from fer_live.faces.mesh import FaceMesh, Mesh
 from fer_live.faces.smoothing import Smoother
 from fer_live.faces.tracking import FaceTracker
 from fer_live.inference.engine import Engine
-from fer_live.options import DEFAULT_DETECTOR, DEFAULT_GEOMETRY, DEFAULT_MIN_CONFIDENCE, DEFAULT_POSE_LIMIT
+from fer_live.options import (
+    DEFAULT_BACKEND,
+    DEFAULT_DETECTOR,
+    DEFAULT_DEVICE,
+    DEFAULT_GEOMETRY,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_POSE_LIMIT,
+)
 from fer_live.results import FaceResult, FrameResult
 
 
@@ -24,10 +31,10 @@ class PipelineSettings:
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
     min_face_size: int = 0
     smoothing: float = 0.0
-    device: str = "auto"
+    device: str = DEFAULT_DEVICE
     threads: int | None = None
     max_missed: int = 10
-    backend: str = "auto"  # auto, torch or onnx (see fer_live.inference.engine)
+    backend: str = DEFAULT_BACKEND  # one of options.BACKENDS (see fer_live.inference.engine)
     # Run the detector on every k-th frame only; frames in between reuse its faces (Pipeline.locate).
     detect_every: int = 1
     # Face mesh → head pose, eye openness, blinks, gaze, mouth (fer_live.faces.geometry).

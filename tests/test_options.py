@@ -1,4 +1,4 @@
-"""The shared argparse value types: every CLI answers a bad number with the same wording."""
+"""fer_live/options.py: the shared argparse value types (every CLI answers a bad number with the same wording)."""
 
 from __future__ import annotations
 
