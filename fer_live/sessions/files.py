@@ -1,5 +1,5 @@
-"""What a session folder holds and how its small files are written and read: names, markers,
-marker labels, atomic JSON, and CSV text that survives a kill mid-line."""
+"""What a session folder holds and how its small files are read: names, markers, marker labels,
+session.json, and CSV text that may end mid-line after a kill."""
 
 from __future__ import annotations
 
