@@ -31,3 +31,22 @@ def test_good_values_come_back_as_numbers():
     assert bounded(0.0, 1.0)("1") == 1.0
     assert bounded(0.0, 1.0, high_open=True)("0.9") == 0.9
     assert greater_than(0)("0.5") == 0.5
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "message"),
+    [
+        ("fer_live.bench.cli", ["soak", "--warmup-minutes", "-1"], "--warmup-minutes: must be within [0, inf], not -1"),
+        ("fer_live.gui.tools.bench", ["--seconds", "nan"], "--seconds: not a finite number: 'nan'"),
+        ("fer_live.gui.tools.screenshot", ["--seconds", "0"], "--seconds: must be greater than 0, not 0"),
+        ("training.train", ["--config", "x.toml", "--epochs", "0"], "--epochs: must be at least 1, not 0"),
+        ("training.train", ["--config", "x.toml", "--stop-after", "inf"], "--stop-after: not a finite number: 'inf'"),
+    ],
+)
+def test_developer_tools_use_the_same_number_types(capsys, module, args, message):
+    import importlib
+
+    with pytest.raises(SystemExit) as stopped:
+        importlib.import_module(module).main(args)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err

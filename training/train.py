@@ -31,6 +31,7 @@ from fer_live.errors import FerLiveError
 from fer_live.inference.preprocess import to_model_input
 from fer_live.labels import NUM_CLASSES
 from fer_live.model import ModelConfig, SEResNet, load_weights, save_weights
+from fer_live.options import at_least, greater_than
 from training.augment import augment
 from training.calibrate import CONFIDENCE_Z, choose_offsets, fold_into_bias
 from training.config import DataSpec, TrainConfig, load_config
@@ -394,26 +395,16 @@ def _plot_history(history: Path, png: Path) -> None:
     plt.close(fig)
 
 
-def positive_minutes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a number of minutes above 0, not {text!r}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="TOML file, e.g. training/configs/bundled.toml")
     parser.add_argument("--resume", action="store_true", help="continue from OUT_DIR/last.pt")
-    parser.add_argument("--epochs", type=int, help="override the config's epoch count")
+    parser.add_argument("--epochs", type=at_least(1), help="override the config's epoch count")
     parser.add_argument("--out-dir", help="override the config's output folder")
     parser.add_argument("--cache-dir", help="override the config's folder of cached crops")
     parser.add_argument(
         "--stop-after",
-        type=positive_minutes,
+        type=greater_than(0),
         metavar="MINUTES",
         help="end cleanly after the checkpoint of the epoch during which this much wall time ran out",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from fer_live.bench.machine import describe_machine, machine_info, process_peak_
 from fer_live.bench.record import DEFAULT_RESULTS, append_row, utc_now
 from fer_live.bench.videos import SHARED_DATA
 from fer_live.errors import FerLiveError
-from fer_live.options import at_least, greater_than
+from fer_live.options import at_least, bounded, greater_than
 
 BENCHES = ("annotate", "model", "soak")
 
@@ -74,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--minutes", type=greater_than(0), default=10.0, help="synthetic video length (60 = full soak)")
     group.add_argument("--soak-faces", type=at_least(1), default=2, choices=(1, 2, 3, 4))
     group.add_argument("--sample-every", type=at_least(1), default=300, help="frames between RSS samples")
-    group.add_argument("--warmup-minutes", type=float, default=1.0, help="video minutes left out of the RSS summary")
+    group.add_argument(
+        "--warmup-minutes", type=bounded(0, math.inf), default=1.0, help="video minutes left out of the RSS summary"
+    )
     return parser
 
 

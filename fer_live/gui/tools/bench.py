@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from fer_live.bench.machine import machine_info, process_peak_rss_mb, rss_mb
 from fer_live.errors import FerLiveError
 from fer_live.gui.tools import harness
 from fer_live.gui.window import dispose
+from fer_live.options import bounded, greater_than
 
 RSS_SAMPLES = 10
 
@@ -86,8 +88,8 @@ def _platform() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fer_live.gui.tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--source", default="demo", help="video file (or 'demo', or a camera index)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured playing time")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds played before measuring")
+    parser.add_argument("--seconds", type=greater_than(0), default=20.0, help="measured playing time")
+    parser.add_argument("--warmup", type=bounded(0, math.inf), default=3.0, help="seconds played before measuring")
     harness.add_model_arguments(parser)
     args = parser.parse_args(argv)
     harness.ensure_platform()

@@ -18,6 +18,7 @@ from pathlib import Path
 from fer_live.errors import FerLiveError
 from fer_live.gui.tools import harness
 from fer_live.gui.window import dispose
+from fer_live.options import greater_than
 
 # Set in the re-run under xvfb-run, so a failing X server cannot cause an endless re-exec.
 UNDER_XVFB = "FER_LIVE_SCREENSHOT_UNDER_XVFB"
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m fer_live.gui.tools.screenshot", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--out", type=Path, default=Path("assets/screenshot.png"))
-    parser.add_argument("--seconds", type=float, default=8.0, help="play this long before the shot")
+    parser.add_argument("--seconds", type=greater_than(0), default=8.0, help="play this long before the shot")
     parser.add_argument("--source", default="demo")
     parser.add_argument("--size", type=parse_size, default=(1280, 800), help="window size, e.g. 1280x800")
     harness.add_model_arguments(parser)
