@@ -3,12 +3,14 @@ closed eyes → lower openness, a made-up blink sequence → its exact blink cou
 
 from __future__ import annotations
 
+import csv
+
 import cv2
 import numpy as np
 import pytest
 
 from fer_live.faces.detection import FaceDetector
-from fer_live.faces.geometry import GeometryTracker, load_reference
+from fer_live.faces.geometry import GeometryTracker, euler_angles, load_reference, rotation_matrix
 from fer_live.faces.mesh import MIN_FACE_SIDE, FaceMesh, eye_outlines
 from fer_live.landmarks_file import read_landmarks
 from fer_live.results import GEOMETRY_COLUMNS, FaceGeometry, read_results_csv
@@ -143,6 +145,15 @@ def test_reference_face_is_mirror_symmetric():
     assert 0.2 < reference.open_eye_aspect < 0.5
 
 
+def test_rotation_matrix_inverts_euler_angles():
+    for angles in ((0.0, 0.0, 0.0), (30.0, -20.0, 10.0), (-60.0, 45.0, -170.0)):
+        assert np.allclose(euler_angles(rotation_matrix(*angles)), angles)
+    # yaw > 0 turns the nose (toward the camera, −z) to the image's right; pitch > 0 turns it up.
+    nose = rotation_matrix(20.0, 0.0, 0.0) @ (0.0, 0.0, -1.0)
+    assert nose[0] > 0.3
+    assert (rotation_matrix(0.0, 20.0, 0.0) @ (0.0, 0.0, -1.0))[1] < -0.3
+
+
 def test_geometry_columns_follow_todays_columns():
     assert GEOMETRY_COLUMNS == (
         "yaw",
@@ -212,3 +223,35 @@ def test_a_face_too_small_for_the_mesh_gets_empty_geometry_fields(random_weights
     assert len(result.faces) == 1 and result.faces[0].geometry is None
     row = result_rows(result)[0]
     assert row["label"] and all(row[c] == "" for c in GEOMETRY_COLUMNS)
+
+
+def test_recorded_session_with_geometry_reports_its_blinks_and_head_pose(tmp_path, measure, random_weights):
+    """A video of a face that blinks 4 times, recorded with --geometry, then reported."""
+    from fer_live import cli
+    from tests.videos import FOURCC
+
+    frame = framed(FACES[5])
+    closed = with_eyes_closed(frame, measure(frame).landmarks)
+    pattern = [0] * 15
+    for length in (3, 4, 2, 5):
+        pattern += [1] * length + [0] * 12
+    video = tmp_path / "blinks.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*FOURCC[".mp4"]), 30.0, (640, 480))
+    for shut in pattern:
+        writer.write(closed if shut else frame)
+    writer.release()
+    session = tmp_path / "session"
+    assert cli.main(
+        ["record", "--source", str(video), "--out", str(session), "--weights", str(random_weights), "--geometry"]
+    ) == 0  # fmt: skip
+    with open(session / "frames.csv", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert reader.fieldnames[-len(GEOMETRY_COLUMNS) - 2 : -len(GEOMETRY_COLUMNS)] == ["wall_time", "video_frame"]
+    assert [r["blink"] for r in rows] == [str(shut) for shut in pattern]
+    assert cli.main(["report", str(session), "--out", str(tmp_path / "report")]) == 0
+    report = tmp_path / "report"
+    assert (report / "face1_head_pose.png").is_file() and (report / "face1_blinks.png").is_file()
+    seconds = len(pattern) / 30
+    html = (report / "report.html").read_text()
+    assert f"4 blinks ({60 * 4 / seconds:.1f} per minute)" in html

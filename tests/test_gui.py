@@ -352,6 +352,9 @@ def test_settings_dialog_round_trips_settings(qtbot):
         smoothing=0.8,
         show_boxes=False,
         show_labels=False,
+        geometry=True,
+        show_mesh=False,
+        pose_limit=30.0,
         loop_video=False,
         trail_seconds=4.5,
         timeline_seconds=30.0,
@@ -374,3 +377,51 @@ def test_source_menu_lists_demo_file_and_only_cameras_that_open(make_window, mon
     window._fill_source_menu()
     entries = [(a.text(), a.isEnabled()) for a in window.toolbar.source_menu.actions() if not a.isSeparator()]
     assert entries[-1] == ("No camera found", False)
+
+
+def test_geometry_setting_draws_the_mesh_fills_the_panel_and_greys_out_turned_faces(make_window, qtbot, one_face_video):
+    from dataclasses import replace
+
+    from fer_live.gui.video_view import UNTRUSTED
+
+    window = make_window(replace(TEST_SETTINGS, geometry=True))
+    assert window.inference.pipeline.settings.geometry
+    assert window.open_source_spec(str(one_face_video[0]))
+    shown = play_until(qtbot, window, 5)
+    face = shown[-1].result.faces[0]
+    geometry = face.geometry
+    assert geometry is not None and geometry.landmarks.shape == (468, 2) and geometry.pose_ok
+    text = window.geometry_panel.text()
+    assert f"head yaw {geometry.yaw:+.0f}°" in text and "eyes open" in text
+    # The mesh and axes are drawn on the face, and only there.
+    with_mesh = window.video_view.grab().toImage()
+    window.video_view.show_mesh = False
+    without = window.video_view.grab().toImage()
+    changed = [
+        (x, y) for x in range(0, with_mesh.width(), 2) for y in range(0, with_mesh.height(), 2)
+        if with_mesh.pixelColor(x, y) != without.pixelColor(x, y)
+    ]  # fmt: skip
+    assert len(changed) > 200
+    x0, y0, w, h = face.box
+    corner, far = window.video_view.widget_point(x0, y0), window.video_view.widget_point(x0 + w, y0 + h)
+    inside = [corner.x() - 5 <= x <= far.x() + 5 and corner.y() - 5 <= y <= far.y() + 5 for x, y in changed]
+    assert np.mean(inside) > 0.9
+    # A pose limit below this face's pose greys its label out, and the panel says why.
+    limit = max(abs(geometry.yaw), abs(geometry.pitch)) / 2
+    window.apply_settings(replace(window.settings, pose_limit=limit))
+    window.set_playing(True)
+    qtbot.waitUntil(lambda: window.inference.pipeline.settings.pose_limit == limit, timeout=20_000)
+    shown = play_until(qtbot, window, 3)
+    assert not shown[-1].result.faces[0].geometry.pose_ok
+    assert "greyed out" in window.geometry_panel.text()
+    assert UNTRUSTED.name() == "#8a8a8a"
+
+
+def test_without_geometry_the_panel_says_how_to_turn_it_on(make_window, qtbot, one_face_video):
+    from fer_live.gui.widgets.geometry_panel import OFF
+
+    window = make_window()
+    assert window.open_source_spec(str(one_face_video[0]))
+    shown = play_until(qtbot, window, 2)
+    assert shown[-1].result.faces[0].geometry is None
+    assert window.geometry_panel.text() == OFF

@@ -147,6 +147,15 @@ def euler_angles(rotation: np.ndarray) -> tuple[float, float, float]:
     return -math.degrees(a), -math.degrees(b), math.degrees(c)
 
 
+def rotation_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """The face-to-camera rotation of our (yaw, pitch, roll) in degrees (the inverse of euler_angles)."""
+    a, b, c = math.radians(-yaw), math.radians(-pitch), math.radians(roll)
+    about_z = np.array([[math.cos(c), -math.sin(c), 0], [math.sin(c), math.cos(c), 0], [0, 0, 1]])
+    about_y = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+    about_x = np.array([[1, 0, 0], [0, math.cos(b), -math.sin(b)], [0, math.sin(b), math.cos(b)]])
+    return about_z @ about_y @ about_x
+
+
 def eye_in_head(points: np.ndarray, irises: np.ndarray) -> tuple[float, float]:
     """(yaw, pitch) of the eyes within the head, degrees: the iris centres' offsets from the
     midpoints of the eye corners, along and across the eye line, in half eye widths."""

@@ -24,6 +24,10 @@ class GuiSettings:
     show_boxes: bool = True
     show_labels: bool = True
     show_va: bool = True
+    # Face geometry (head pose, eyes, gaze, mouth): off by default, as it costs a few ms per face.
+    geometry: bool = options.DEFAULT_GEOMETRY
+    show_mesh: bool = True  # with geometry: draw the face mesh and head-pose axes
+    pose_limit: float = options.DEFAULT_POSE_LIMIT  # grey out expressions beyond this |yaw| or |pitch|
     loop_video: bool = True
     trail_seconds: float = 3.0
     timeline_seconds: float = 20.0
@@ -35,6 +39,8 @@ class GuiSettings:
             smoothing=self.smoothing,
             device=self.device,
             threads=options.inference_threads(),
+            geometry=self.geometry,
+            pose_limit=self.pose_limit,
         )
 
     def with_overrides(self, **values) -> GuiSettings:
@@ -88,6 +94,7 @@ def _valid(settings: GuiSettings) -> bool:
         and settings.detector_range in options.DETECTOR_RANGES
         and 0.0 <= settings.min_confidence <= 1.0
         and 0.0 <= settings.smoothing < 1.0
+        and 0.0 <= settings.pose_limit <= 90.0
         and settings.trail_seconds > 0
         and settings.timeline_seconds > 0
     )

@@ -1,4 +1,4 @@
-"""The settings dialog: device, detector range and confidence, smoothing, overlays, playback."""
+"""The settings dialog: device, detector range and confidence, smoothing, face geometry, overlays, playback."""
 
 from __future__ import annotations
 
@@ -42,6 +42,10 @@ class SettingsDialog(QDialog):
         self._labels = _check("expression labels and IDs", settings.show_labels)
         self._va = _check("valence/arousal readout", settings.show_va)
         self._loop = _check("loop video files", settings.loop_video)
+        self._geometry = _check("head pose, eyes, gaze, mouth (a few ms per face)", settings.geometry)
+        self._mesh = _check("face mesh and head-pose axes", settings.show_mesh)
+        self._pose_limit = _spin(5.0, 90.0, 5.0, settings.pose_limit, suffix="°")
+        self._pose_limit.setToolTip("expressions of faces turned further than this (|yaw| or |pitch|) are greyed out")
 
         form = QFormLayout(self)
         form.addRow("Device", self._device)
@@ -50,9 +54,12 @@ class SettingsDialog(QDialog):
         form.addRow("Smoothing strength", self._smoothing)
         form.addRow("Circumplex trail", self._trail)
         form.addRow("Timeline span", self._timeline)
+        form.addRow("Face geometry", self._geometry)
+        form.addRow("Grey out beyond", self._pose_limit)
         form.addRow("Overlays", self._boxes)
         form.addRow("", self._labels)
         form.addRow("", self._va)
+        form.addRow("", self._mesh)
         form.addRow("Playback", self._loop)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -68,6 +75,9 @@ class SettingsDialog(QDialog):
             show_boxes=self._boxes.isChecked(),
             show_labels=self._labels.isChecked(),
             show_va=self._va.isChecked(),
+            geometry=self._geometry.isChecked(),
+            show_mesh=self._mesh.isChecked(),
+            pose_limit=self._pose_limit.value(),
             loop_video=self._loop.isChecked(),
             trail_seconds=self._trail.value(),
             timeline_seconds=self._timeline.value(),

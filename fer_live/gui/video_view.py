@@ -1,4 +1,5 @@
-"""The video panel: the current frame, scaled to fit, with per-face boxes, labels and V/A readouts.
+"""The video panel: the current frame, scaled to fit, with per-face boxes, labels and V/A readouts,
+and with face geometry on, each face's mesh and head-pose axes.
 
 Overlays are painted by Qt on top of the untouched frame (crisp text at any window size, and the
 frame itself stays clean for recording). Clicking a face selects it.
@@ -11,13 +12,25 @@ import time
 import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from fer_live.faces.geometry import rotation_matrix
 from fer_live.gui.palette import expression_colour, face_colour
 from fer_live.results import FaceResult, FrameResult
 
 BACKGROUND = QColor("#111317")
+# An expression read from a face turned beyond the pose limit: shown, but in grey.
+UNTRUSTED = QColor("#8a8a8a")
+MESH_COLOUR = QColor(180, 255, 230, 150)
+# Head-pose axes: the face's right-hand side (image right when frontal), down, and forward (toward
+# the camera); red, green, blue as in most 3-D tools.
+POSE_AXES = (
+    ((1.0, 0.0, 0.0), QColor("#ff5050")),
+    ((0.0, 1.0, 0.0), QColor("#50ff70")),
+    ((0.0, 0.0, -1.0), QColor("#5090ff")),
+)
+NOSE_TIP = 1  # mesh index where the axes start
 
 
 class VideoView(QWidget):
@@ -40,6 +53,7 @@ class VideoView(QWidget):
         self.show_boxes = True
         self.show_labels = True
         self.show_va = True
+        self.show_mesh = True  # draws only faces that carry geometry
 
     # -- content ------------------------------------------------------------------------------
     def set_frame(self, image: np.ndarray, result: FrameResult, selected_id: int | None, captured_at: float) -> None:
@@ -137,8 +151,11 @@ class VideoView(QWidget):
     def _paint_face(self, painter: QPainter, face: FaceResult, rect: QRectF, scale: float) -> None:
         x, y, w, h = face.box
         box = QRectF(rect.x() + x * scale, rect.y() + y * scale, w * scale, h * scale)
-        colour = expression_colour(face.label)
+        trusted = face.geometry is None or face.geometry.pose_ok
+        colour = expression_colour(face.label) if trusted else UNTRUSTED
         selected = face.face_id == self._selected_id
+        if self.show_mesh and face.geometry is not None and face.geometry.landmarks is not None:
+            self._paint_mesh(painter, face, rect, scale)
         if self.show_boxes:
             painter.setPen(QPen(colour, 4 if selected else 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -152,7 +169,7 @@ class VideoView(QWidget):
         if self.show_labels:
             # The ID chip carries the face's own colour, the one its circumplex point has.
             chip_text = f"#{face.face_id}"
-            label_text = f"{face.label} {face.confidence:.0%}"
+            label_text = f"{face.label} {face.confidence:.0%}" + ("" if trusted else " (turned away)")
             chip_w = metrics.horizontalAdvance(chip_text) + 2 * pad
             label_w = metrics.horizontalAdvance(label_text) + 2 * pad
             tag_h = metrics.height() + 2 * pad
@@ -175,6 +192,21 @@ class VideoView(QWidget):
             painter.fillRect(va_rect, QColor(0, 0, 0, 170))
             painter.setPen(QColor("#ffffff"))
             painter.drawText(va_rect, Qt.AlignmentFlag.AlignCenter, va_text)
+
+    def _paint_mesh(self, painter: QPainter, face: FaceResult, rect: QRectF, scale: float) -> None:
+        geometry = face.geometry
+        points = geometry.landmarks * scale + (rect.x(), rect.y())
+        painter.setPen(QPen(MESH_COLOUR, 1.6))
+        painter.drawPoints(QPolygonF([QPointF(x, y) for x, y in points]))
+        rotation = rotation_matrix(geometry.yaw, geometry.pitch, geometry.roll)
+        if not np.isfinite(rotation).all():
+            return
+        origin = QPointF(*points[NOSE_TIP])
+        length = 0.45 * face.box[2] * scale
+        for axis, colour in POSE_AXES:
+            direction = rotation @ axis
+            painter.setPen(QPen(colour, 2.5))
+            painter.drawLine(origin, origin + QPointF(direction[0] * length, direction[1] * length))
 
     def _paint_message(self, painter: QPainter) -> None:
         font = QFont(self.font())

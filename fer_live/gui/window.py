@@ -28,6 +28,7 @@ from fer_live.gui.toolbar import PlaybackToolbar
 from fer_live.gui.video_view import VideoView
 from fer_live.gui.widgets.bars import EmotionBars
 from fer_live.gui.widgets.circumplex import CircumplexPlot
+from fer_live.gui.widgets.geometry_panel import GeometryPanel
 from fer_live.gui.widgets.timeline import Timeline
 from fer_live.gui.worker import CaptureThread, InferenceThread, ProcessedFrame
 from fer_live.inference.engine import Engine
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.video_view.face_clicked.connect(self.select_face)
         self.video_view.frame_painted.connect(self.stats.frame_displayed)
         self.bars = EmotionBars()
+        self.geometry_panel = GeometryPanel()
         self.circumplex = CircumplexPlot(self.settings.trail_seconds)
         self.timeline = Timeline(self.settings.timeline_seconds)
 
@@ -110,6 +112,7 @@ class MainWindow(QMainWindow):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 8, 0)
         side_layout.addWidget(self.bars, 2)
+        side_layout.addWidget(self.geometry_panel)
         side_layout.addWidget(self.circumplex, 3)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.video_view)
@@ -299,6 +302,7 @@ class MainWindow(QMainWindow):
         face_id = face.face_id if face is not None else None
         self.video_view.set_frame(image, result, face_id, captured_at)
         self.bars.set_face(face)
+        self.geometry_panel.set_face(face)
         self.circumplex.selected_id = face_id
         self.circumplex.add_result(result)
         self.timeline.add_result(result)
@@ -318,6 +322,7 @@ class MainWindow(QMainWindow):
         face_id = face.face_id if face is not None else None
         self.video_view.set_selected(face_id)
         self.bars.set_face(face)
+        self.geometry_panel.set_face(face)
         self.circumplex.set_selected(face_id)
         self.timeline.show_face(face_id)
 
@@ -325,6 +330,7 @@ class MainWindow(QMainWindow):
         self.circumplex.reset()
         self.timeline.reset()
         self.bars.set_face(None)
+        self.geometry_panel.set_face(None)
 
     def show_error(self, message: str) -> None:
         self.video_view.set_message(message)
@@ -369,6 +375,8 @@ class MainWindow(QMainWindow):
         self.video_view.show_boxes = self.settings.show_boxes
         self.video_view.show_labels = self.settings.show_labels
         self.video_view.show_va = self.settings.show_va
+        self.video_view.show_mesh = self.settings.show_mesh
+        self.geometry_panel.enabled = self.settings.geometry
         self.video_view.update()
         self.circumplex.trail_seconds = self.settings.trail_seconds
         self.timeline.window_seconds = self.settings.timeline_seconds

@@ -1,7 +1,8 @@
 """Session report: PNG figures (matplotlib, no display needed) and one self-contained report.html.
 
-Per face: share of time in each expression, valence and arousal over time with the markers, and a
-circumplex density plot. Per interval between markers: the summary table of fer_live.sessions.summary.
+Per face: share of time in each expression, valence and arousal over time with the markers, a
+circumplex density plot, and for sessions recorded with face geometry, head pose over time and
+blinks per minute. Per interval between markers: the summary table of fer_live.sessions.summary.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from fer_live.labels import CIRCUMPLEX, COLOURS, EXPRESSIONS
 from fer_live.sessions.reader import Session
 from fer_live.sessions.summary import (
     ALL_FACES,
+    blink_onsets,
     expression_shares,
     face_ids,
     face_track,
+    geometry_seconds,
     interval_row,
     main_faces,
+    pose_track,
     summarize_intervals,
     write_intervals_csv,
 )
@@ -37,6 +41,9 @@ VALENCE_COLOUR = "#0072b2"
 AROUSAL_COLOUR = "#e69f00"
 MARKER_COLOUR = "#555555"
 MARKER_TEXT_CHARS = 28
+# Okabe–Ito vermillion, bluish green, reddish purple: yaw, pitch, roll.
+POSE_COLOURS = {"yaw": "#d55e00", "pitch": "#009e73", "roll": "#cc79a7"}
+BLINK_BIN_S = 60.0
 
 
 @dataclass
@@ -64,6 +71,11 @@ def write_report(session: Session, out_dir: Path, with_csv: bool = False) -> Rep
                 (f"face{face_id}_valence_arousal.png", timeline_figure(session, face_id)),
                 (f"face{face_id}_circumplex.png", circumplex_figure(session, face_id)),
             ]
+            if geometry_seconds(results, face_id, session.fps) > 0:
+                figures += [
+                    (f"face{face_id}_head_pose.png", head_pose_figure(session, face_id)),
+                    (f"face{face_id}_blinks.png", blink_figure(session, face_id)),
+                ]
             for name, figure in figures:
                 figure.savefig(out_dir / name, dpi=110)
                 files.figures.append(out_dir / name)
@@ -101,6 +113,66 @@ def timeline_figure(session: Session, face_id: int) -> Figure:
     axes.plot(times, valence, color=VALENCE_COLOUR, linewidth=1.2, label="valence")
     axes.plot(times, arousal, color=AROUSAL_COLOUR, linewidth=1.2, label="arousal")
     axes.axhline(0, color="#bbbbbb", linewidth=0.8)
+    _draw_markers(axes, session)
+    axes.set_ylim(-1.05, 1.05)
+    axes.set_xlim(0, max(session.duration_s, 1e-3))
+    axes.set_xlabel("session time (s)")
+    axes.legend(loc="lower right", fontsize=8)
+    axes.set_title(f"Face {face_id}: valence and arousal", loc="left")
+    return figure
+
+
+def head_pose_figure(session: Session, face_id: int) -> Figure:
+    """Yaw, pitch and roll over time; spans where the pose was beyond the limit are shaded."""
+    pose, ok = pose_track(session.results, face_id)
+    times = session.times
+    limit = session.info.get("settings", {}).get("pose_limit")
+    figure = Figure(figsize=(9, 3.4), layout="constrained")
+    axes = figure.add_subplot()
+    for column, name in enumerate(("yaw", "pitch", "roll")):
+        axes.plot(times, pose[:, column], color=POSE_COLOURS[name], linewidth=1.1, label=name)
+    turned = ~ok & ~np.isnan(pose[:, 0])
+    if turned.any():
+        axes.fill_between(
+            times, 0, 1, where=turned, color="#999999", alpha=0.25, step="mid",
+            transform=axes.get_xaxis_transform(), label="beyond the pose limit",
+        )  # fmt: skip
+    if limit is not None:
+        for sign in (-1, 1):
+            axes.axhline(sign * float(limit), color="#999999", linewidth=0.8, linestyle=":")
+    axes.axhline(0, color="#bbbbbb", linewidth=0.8)
+    _draw_markers(axes, session)
+    axes.set_xlim(0, max(session.duration_s, 1e-3))
+    axes.set_xlabel("session time (s)")
+    axes.set_ylabel("degrees")
+    axes.legend(loc="lower right", fontsize=8, ncols=4)
+    axes.set_title(f"Face {face_id}: head pose (yaw > 0 turned to the image's right, pitch > 0 chin up)", loc="left")
+    return figure
+
+
+def blink_figure(session: Session, face_id: int) -> Figure:
+    """Blinks per minute in one-minute bins (a shorter last bin scaled to per minute), and the
+    session's rate over the time the face was measured."""
+    onsets = np.array(blink_onsets(session.results, face_id))
+    measured_s = geometry_seconds(session.results, face_id, session.fps)
+    rate = 60 * len(onsets) / measured_s if measured_s > 0 else math.nan
+    duration = max(session.duration_s, 1e-3)
+    edges = np.append(np.arange(0, duration, BLINK_BIN_S), duration)
+    counts, _ = np.histogram(onsets, bins=edges)
+    widths = np.diff(edges)
+    figure = Figure(figsize=(9, 2.8), layout="constrained")
+    axes = figure.add_subplot()
+    axes.bar(edges[:-1], counts * 60 / widths, width=widths, align="edge", color="#56b4e9", edgecolor="white")
+    axes.plot(onsets, np.zeros_like(onsets), "|", color="#0072b2", markersize=10, label="blink onsets")
+    _draw_markers(axes, session)
+    axes.set_xlim(0, duration)
+    axes.set_xlabel("session time (s)")
+    axes.set_ylabel("blinks per minute")
+    axes.set_title(f"Face {face_id}: {len(onsets)} blinks, {rate:.1f} per minute", loc="left")
+    return figure
+
+
+def _draw_markers(axes, session: Session) -> None:
     for marker in session.markers:
         axes.axvline(marker.time_s, color=MARKER_COLOUR, linewidth=0.9, linestyle="--")
         text = marker.text if len(marker.text) <= MARKER_TEXT_CHARS else marker.text[: MARKER_TEXT_CHARS - 1] + "…"
@@ -116,12 +188,6 @@ def timeline_figure(session: Session, face_id: int) -> Figure:
             color=MARKER_COLOUR,
             clip_on=False,
         )
-    axes.set_ylim(-1.05, 1.05)
-    axes.set_xlim(0, max(session.duration_s, 1e-3))
-    axes.set_xlabel("session time (s)")
-    axes.legend(loc="lower right", fontsize=8)
-    axes.set_title(f"Face {face_id}: valence and arousal", loc="left")
-    return figure
 
 
 def circumplex_figure(session: Session, face_id: int) -> Figure:
@@ -160,9 +226,19 @@ def _face_section(session: Session, face_id: int, figures: list[Path]) -> str:
     present = sum(1 for result in session.results if result.face(face_id) is not None)
     share = 100 * present / len(session.results) if session.results else math.nan
     images = "\n".join(_embedded_image(path) for path in figures)
+    measured_s = geometry_seconds(session.results, face_id, session.fps)
+    geometry = ""
+    if measured_s > 0:
+        blinks = len(blink_onsets(session.results, face_id))
+        pose, ok = pose_track(session.results, face_id)
+        measured = ~np.isnan(pose[:, 0])
+        geometry = (
+            f" Face geometry over {measured_s:.1f} s: {blinks} blinks ({60 * blinks / measured_s:.1f} per "
+            f"minute); pose within the limit in {100 * ok[measured].mean():.1f}% of its measured frames."
+        )
     return (
         f"<h2>Face {face_id}</h2>\n<p>Present in {present} of {len(session.results)} frames "
-        f"({share:.1f}%).</p>\n<div class=figs>{images}</div>"
+        f"({share:.1f}%).{geometry}</p>\n<div class=figs>{images}</div>"
     )
 
 

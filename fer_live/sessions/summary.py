@@ -146,6 +146,38 @@ def face_track(results: Sequence[FrameResult], face_id: int) -> tuple[np.ndarray
     return track[:, 0], track[:, 1]
 
 
+def pose_track(results: Sequence[FrameResult], face_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(yaw, pitch, roll) of a face per frame as an N × 3 array, NaN where it is absent or has no
+    geometry; and whether its pose was within the limit (False there too)."""
+    pose = np.full((len(results), 3), np.nan)
+    ok = np.zeros(len(results), dtype=bool)
+    for i, result in enumerate(results):
+        found = result.face(face_id)
+        if found is not None and found.geometry is not None:
+            pose[i] = (found.geometry.yaw, found.geometry.pitch, found.geometry.roll)
+            ok[i] = found.geometry.pose_ok
+    return pose, ok
+
+
+def blink_onsets(results: Sequence[FrameResult], face_id: int) -> list[float]:
+    """Times (s) at which a face's blinks began: frames marked `blink` after one that was not."""
+    onsets, closed = [], False
+    for result in results:
+        found = result.face(face_id)
+        if found is None or found.geometry is None:
+            continue  # a frame without the face neither starts nor ends a blink
+        if found.geometry.blink and not closed:
+            onsets.append(result.time_s)
+        closed = found.geometry.blink
+    return onsets
+
+
+def geometry_seconds(results: Sequence[FrameResult], face_id: int, fps: float) -> float:
+    """How long a face was measured with geometry: its frames with geometry at `fps`."""
+    measured = sum(1 for r in results if (f := r.face(face_id)) is not None and f.geometry is not None)
+    return measured / fps if fps > 0 else 0.0
+
+
 def write_intervals_csv(path: Path, summaries: Sequence[IntervalSummary]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=INTERVAL_COLUMNS)
