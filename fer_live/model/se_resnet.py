@@ -46,7 +46,8 @@ class SEBasicBlock(nn.Module):
 
     def zero_init_last(self) -> None:
         """Zero the residual branch's last BatchNorm scale, so the block starts as the identity."""
-        nn.init.zeros_(self.body[4].weight)
+        last_norm = [m for m in self.body if isinstance(m, nn.BatchNorm2d)][-1]
+        nn.init.zeros_(last_norm.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.body(x) + self.shortcut(x))
