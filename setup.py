@@ -6,5 +6,11 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["fer_live*", "training*"]), "fer_live.bundled"],
     package_dir={"fer_live.bundled": "assets"},
-    package_data={"fer_live.bundled": ["*.pt", "*.onnx", "*.md", "models/*", "demo/*.mp4", "demo/*.md"]},
+    # Data only: the scripts that made some of these files (make_demo.py, models/*.py) stay in the repository.
+    package_data={
+        "fer_live.bundled": [
+            *("*.pt", "*.onnx", "*.md", "demo/*.mp4", "demo/*.md"),
+            *("models/*.tflite", "models/*.onnx", "models/*.npz", "models/*.md", "models/LICENSE*"),
+        ]
+    },
 )

@@ -68,15 +68,17 @@ def test_wheel_installed_outside_the_checkout_annotates_the_demo_video(tmp_path)
     zipfile.ZipFile(wheel).extractall(site)
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
 
-    where = subprocess.run(
-        [python, "-c", "import fer_live.assets as a; print(a.__file__); print(a.ROOT)"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    # Every file fer_live.assets names (weights, detector, mesh and iris models, ...) is installed.
+    probe = (
+        "import pathlib, fer_live.assets as a\n"
+        "named = [v for k, v in vars(a).items() if k.isupper() and k != 'ROOT']\n"
+        "paths = [p for v in named for p in (v.values() if isinstance(v, dict) else [v])]\n"
+        "print(a.__file__, a.ROOT, len(paths), *[p for p in paths if not p.is_file()])"
     )
-    module_file, root = where.stdout.split()
+    module_file, root, named, *missing = run_ok([python, "-c", probe], cwd=tmp_path, timeout=120).split()
     assert Path(module_file).is_relative_to(site) and Path(root) == site / "fer_live" / "bundled"
+    assert int(named) >= 5 and missing == []
+    assert not [name for name in names if name.startswith("fer_live/bundled/") and name.endswith(".py")]
 
     out = tmp_path / "out"
     done = subprocess.run(
