@@ -200,3 +200,28 @@ def add_geometry(parser: argparse.ArgumentParser) -> None:
         help="with --geometry: pose_ok = 0 where |yaw| or |pitch| exceeds DEG degrees "
         f"(default {DEFAULT_POSE_LIMIT:g})",
     )
+
+
+# How long `annotate --lsl` waits for a consumer (LabRecorder) before it streams: samples pushed
+# before any inlet connects reach no one, and a short file is over in seconds.
+DEFAULT_LSL_WAIT_S = 30.0
+
+
+def add_lsl(parser: argparse.ArgumentParser, remembered: bool = False, wait: bool = False) -> None:
+    """--lsl (the GUI: --lsl/--no-lsl, remembered); with `wait`, also --lsl-wait."""
+    streams = "stream the readings (and markers) to Lab Streaming Layer, for LabRecorder and other LSL tools"
+    if remembered:
+        parser.add_argument(
+            "--lsl", action=argparse.BooleanOptionalAction, default=None, help=f"{streams} (remembered)"
+        )
+    else:
+        parser.add_argument("--lsl", action="store_true", help=f"{streams} (off by default)")
+    if wait:
+        parser.add_argument(
+            "--lsl-wait",
+            type=bounded(0.0, 3600.0),
+            default=DEFAULT_LSL_WAIT_S,
+            metavar="S",
+            help="with --lsl, wait up to S seconds for a consumer before streaming each video "
+            f"(default {DEFAULT_LSL_WAIT_S:g}; 0 = start at once)",
+        )

@@ -31,6 +31,25 @@ CSV_COLUMNS = (
 GEOMETRY_COLUMNS = (
     "yaw", "pitch", "roll", "eye_open_l", "eye_open_r", "blink", "gaze_yaw", "gaze_pitch", "mouth_open", "pose_ok",
 )
+# Columns holding text; every other column is a number (empty when there is no face).
+TEXT_COLUMNS = ("label",)
+# (unit, kind) of each numeric column, for outputs that label their channels (the LSL stream).
+COLUMN_UNITS = {
+    "frame": ("index", "Frame"),
+    "time_s": ("s", "Time"),
+    "face_id": ("id", "FaceId"),
+    **{c: ("px", "Position") for c in ("x", "y", "w", "h")},
+    "det_score": ("score", "Confidence"),
+    **{c: ("probability", "Expression") for c in PROB_COLUMNS},
+    "valence": ("a.u. [-1, 1]", "Valence"),
+    "arousal": ("a.u. [-1, 1]", "Arousal"),
+    **{c: ("degrees", "HeadPose") for c in ("yaw", "pitch", "roll")},
+    **{c: ("a.u. (1 open, 0 closed)", "EyeOpenness") for c in ("eye_open_l", "eye_open_r")},
+    "blink": ("boolean", "Blink"),
+    **{c: ("degrees", "Gaze") for c in ("gaze_yaw", "gaze_pitch")},
+    "mouth_open": ("lip gap / mouth width", "MouthOpenness"),
+    "pose_ok": ("boolean", "PoseOk"),
+}
 
 
 @dataclass(frozen=True)

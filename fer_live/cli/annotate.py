@@ -61,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --geometry: also write each face's 468 mesh points to OUT_DIR/<stem>.landmarks.npz",
     )
+    options.add_lsl(parser, wait=True)
 
 
 def select_videos(paths: list[str], shard: tuple[int, int] | None = None) -> list[Path]:
@@ -99,12 +100,15 @@ def prepare_out_dir(out_dir: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     from fer_live.cli.pool import annotate_in_parallel, annotate_serially
     from fer_live.pipeline.frames import PipelineSettings
+    from fer_live.pipeline.lsl import LslOutput
 
     if args.landmarks and not args.geometry:
         raise FerLiveError("--landmarks needs --geometry (the landmarks come from the face mesh)")
     videos = select_videos(args.videos, args.shard)
     prepare_out_dir(args.out_dir)
     jobs = min(args.jobs, max(len(videos), 1))
+    if args.lsl and jobs > 1:
+        raise FerLiveError("--lsl streams one video at a time: use --jobs 1")
     # Faces come a few per frame, too few for torch's intra-op threads to pay off against the
     # detector and decoder running beside them; one core per process stays free for those.
     threads = args.threads or options.inference_threads(jobs)
@@ -155,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
             failed = True
 
     if jobs == 1:
-        annotate_serially(videos, args.out_dir, settings, args.weights, report, args.landmarks)
+        lsl = LslOutput(say=lambda line: print(f"fer-live: {line}", file=sys.stderr, flush=True)) if args.lsl else None
+        annotate_serially(videos, args.out_dir, settings, args.weights, report, args.landmarks, lsl, args.lsl_wait)
     else:
         annotate_in_parallel(videos, args.out_dir, settings, args.weights, jobs, report, args.landmarks)
     if interrupted:

@@ -19,12 +19,17 @@ def _annotate_guarded(video: Path, out_csv: Path, settings, engine, **options) -
         return VideoSummary(video, out_csv, error=f"{video}: unexpected failure: {exc.__class__.__name__}: {exc}")
 
 
-def annotate_serially(videos, out_dir, settings, weights, report, with_landmarks: bool = False) -> None:
+def annotate_serially(
+    videos, out_dir, settings, weights, report, with_landmarks: bool = False, lsl=None, lsl_wait_s: float = 0.0
+) -> None:
+    """One video after another; with `lsl` (an LslOutput), each is streamed too."""
     from fer_live.inference.engine import Engine
 
     engine = Engine(weights, settings.device, settings.threads, settings.backend)
     for video in videos:
-        summary = _annotate_guarded(video, csv_path(out_dir, video), settings, engine, with_landmarks=with_landmarks)
+        out_csv = csv_path(out_dir, video)
+        options = {"with_landmarks": with_landmarks, "lsl": lsl, "lsl_wait_s": lsl_wait_s}
+        summary = _annotate_guarded(video, out_csv, settings, engine, **options)
         report(summary)
         if summary.interrupted:
             return

@@ -3,6 +3,7 @@
 Stops when the source ends, after --duration seconds, or on Ctrl-C / SIGTERM — all clean finishes.
 Markers come from stdin lines when stdin is a terminal (or with --markers-from-stdin):
 `1`…`9` (optionally followed by a note) marks a numbered event, `m TEXT` a free-text one.
+With --lsl the readings and markers also go out as Lab Streaming Layer streams (fer_live.pipeline.lsl).
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--segment-seconds", type=greater_than(0), default=2.0, help="length of each video segment file (default 2 s)"
     )
+    options.add_lsl(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from fer_live.pipeline.frames import Pipeline, PipelineSettings
+    from fer_live.pipeline.lsl import LslOutput, pipeline_provenance
     from fer_live.pipeline.sources import open_source
     from fer_live.sessions.files import parse_marker_labels
     from fer_live.sessions.recorder import Recorder, SessionMetadata, check_session_dir
@@ -81,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         open_source(args.source) as source,
         Pipeline(settings, weights=args.weights) as pipeline,
         _StopSignals() as stop,
+        LslOutput(say=lambda line: print(f"fer-live: {line}", file=sys.stderr, flush=True)) as lsl,
     ):
         recorder = Recorder.for_pipeline(
             args.out,
@@ -90,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
             marker_labels=labels,
             segment_seconds=args.segment_seconds,
         )
+        if args.lsl:
+            lsl.open(source.description, source.fps, pipeline_provenance(pipeline))
         marker_lines = _start_marker_reader() if args.markers_from_stdin or _stdin_is_our_terminal() else None
         print(
             f"recording {source.description} to {args.out} (Ctrl-C stops)"
@@ -98,14 +104,14 @@ def run(args: argparse.Namespace) -> int:
         )
         stopped_by = "error"
         try:
-            stopped_by = _record(source, pipeline, recorder, args, stop, marker_lines)
+            stopped_by = _record(source, pipeline, recorder, args, stop, marker_lines, lsl)
         except KeyboardInterrupt:  # a second Ctrl-C while a frame was being processed
             stopped_by = "interrupt"
         except FerLiveError as exc:
             stopped_by = f"error: {exc}"
             raise
         finally:
-            _drain_markers(marker_lines, recorder)
+            _drain_markers(marker_lines, recorder, lsl)
             recorder.finish(stopped_by)
     how = {"interrupt": "stopped on interrupt", "duration": "stopped after --duration", "source ended": "source ended"}
     print(
@@ -116,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record(source, pipeline, recorder, args, stop, marker_lines) -> str:
+def _record(source, pipeline, recorder, args, stop, marker_lines, lsl) -> str:
     from fer_live.pipeline.clock import wall_clock_iso
     from fer_live.pipeline.pacing import FramePacer
 
@@ -132,10 +138,12 @@ def _record(source, pipeline, recorder, args, stop, marker_lines) -> str:
             return "duration"
         if pacer is not None:
             time.sleep(max(0.0, pacer.delay(frame.time_s)))
-        captured = wall_clock_iso()
+        captured_at, captured = time.monotonic(), wall_clock_iso()
         result = pipeline.process(frame.index, frame.time_s, frame.image)
         recorder.write(frame, result, wall_time=captured)
-        _drain_markers(marker_lines, recorder)
+        # Stamped when captured in real time; a file read as fast as it goes follows its own clock.
+        lsl.push(result, captured_at if pacer is not None or source.is_live else None)
+        _drain_markers(marker_lines, recorder, lsl)
     return "interrupt" if stop.requested else "source ended"
 
 
@@ -201,7 +209,9 @@ def _read(fd: int) -> bytes:
         return b""
 
 
-def _drain_markers(lines: list[str] | None, recorder) -> None:
+def _drain_markers(lines: list[str] | None, recorder, lsl) -> None:
+    from fer_live.pipeline.lsl import marker_event
+
     while lines:
         text = lines.pop(0)
         if not text:
@@ -212,6 +222,7 @@ def _drain_markers(lines: list[str] | None, recorder) -> None:
         except FerLiveError as exc:
             print(f"fer-live: ignored marker {text!r}: {exc} ({MARKER_HELP})", file=sys.stderr)
             continue
+        lsl.mark(marker_event(marker.key, marker.text))
         print(
             f"marker {marker.key} '{marker.text}' at {marker.time_s:.2f} s (frame {marker.video_frame})",
             file=sys.stderr,

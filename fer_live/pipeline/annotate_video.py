@@ -21,6 +21,7 @@ from fer_live.landmarks_file import LandmarksFile, landmarks_path
 from fer_live.model.weights import weights_info
 from fer_live.pipeline.clock import wall_clock_iso
 from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.lsl import LslOutput, pipeline_provenance
 from fer_live.pipeline.sources import VideoFileSource
 from fer_live.pipeline.stream import process_stream
 from fer_live.results_csv import CompleteFramesCsv
@@ -71,6 +72,8 @@ def annotate_video(
     progress_position: int | None = None,
     stop_requested: Callable[[], bool] | None = None,
     with_landmarks: bool = False,
+    lsl: LslOutput | None = None,
+    lsl_wait_s: float = 0.0,
 ) -> VideoSummary:
     """Annotate one video into `out_csv`, one flushed frame at a time, then write its provenance
     sidecar (`<stem>.json`); `with_landmarks` (needs settings.geometry) also writes the face-mesh
@@ -78,6 +81,8 @@ def annotate_video(
 
     Never raises for a bad video or output: the summary carries the error. Ctrl-C (or
     `stop_requested()` turning true) ends it after the last complete frame, marked interrupted.
+    With `lsl`, each frame's readings are also streamed (after waiting up to `lsl_wait_s` for a
+    consumer), stamped by the video clock from the LSL time the first frame was sent.
     """
     from tqdm import tqdm
 
@@ -94,6 +99,8 @@ def annotate_video(
         with VideoFileSource(video) as source, Pipeline(settings, engine=engine) as pipeline:
             frame_count = source.frame_count
             output = CompleteFramesCsv(out_csv)
+            if lsl is not None and lsl.open(str(video), source.fps, pipeline_provenance(pipeline)):
+                lsl.wait_for_consumer(lsl_wait_s, stop_requested)
             bar = tqdm(
                 total=source.frame_count,
                 desc=video.name,
@@ -112,6 +119,8 @@ def annotate_video(
                     output.write(result)
                     if landmarks is not None:
                         landmarks.add(result)
+                    if lsl is not None:
+                        lsl.push(result)  # stamped by the video clock: the file runs faster than real time
                     frames += 1
                     frames_with_face += bool(result.faces)
                     face_ids.update(face.face_id for face in result.faces)
@@ -134,6 +143,9 @@ def annotate_video(
         if output is not None:
             output.abandon()
         raise
+    finally:
+        if lsl is not None:
+            lsl.close()
     summary = VideoSummary(video, out_csv, frames, frames_with_face, len(face_ids), seconds, skipped, **outcome)
     # Only a run that opened the CSV writes beside it: a video that fails to open leaves an earlier
     # run's CSV untouched, and its sidecar and landmarks too.
