@@ -16,6 +16,7 @@ COMMANDS = {
     "annotate": ("fer_live.cli.annotate", "annotate video files into per-frame CSV"),
     "record": ("fer_live.cli.record", "record a research session (video, results, markers) headless"),
     "report": ("fer_live.cli.report", "write report.html and figures for a recorded session"),
+    "xdf2csv": ("fer_live.cli.xdf2csv", "turn fer_live's streams in an XDF recording (LabRecorder) into results CSV"),
 }
 
 

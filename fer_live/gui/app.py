@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_detector(parser, remembered=True)
     options.add_min_confidence(parser, remembered=True)
     options.add_smoothing(parser, remembered=True)
+    options.add_lsl(parser, remembered=True)
     parser.add_argument("--settings-file", help="INI file to remember settings in instead of the user's")
 
 
@@ -92,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         detector_range=args.detector_range,
         min_confidence=args.min_confidence,
         smoothing=args.smooth,
+        stream_lsl=args.lsl,
     )
     source = session = None
     try:

@@ -16,6 +16,7 @@ from fer_live.errors import FerLiveError
 from fer_live.gui.session_dialog import PARENT_FOLDER_KEY, SessionDialog, remembered_parent_folder
 from fer_live.gui.toolbar import format_clock
 from fer_live.gui.worker import CapturedFrame, ProcessedFrame
+from fer_live.pipeline.lsl import marker_event
 from fer_live.sessions.files import MARKER_KEYS, TEXT_MARKER_KEY, Marker
 from fer_live.sessions.recorder import Recorder, SessionMetadata, new_session_dir
 
@@ -134,6 +135,7 @@ class SessionRecording(QObject):
         except FerLiveError as exc:
             self.window.statusBar().showMessage(f"Marker not added: {exc}", MARKER_MESSAGE_MS)
             return None
+        self.window.lsl.mark(marker_event(marker.key, marker.text))
         self.window.statusBar().showMessage(
             f"Marker '{marker.text}' at {format_clock(marker.time_s)}", MARKER_MESSAGE_MS
         )

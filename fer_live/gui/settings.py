@@ -31,6 +31,7 @@ class GuiSettings:
     loop_video: bool = True
     trail_seconds: float = 3.0
     timeline_seconds: float = 20.0
+    stream_lsl: bool = False  # Lab Streaming Layer output (gui/lsl.py)
 
     def pipeline_settings(self) -> PipelineSettings:
         return PipelineSettings(

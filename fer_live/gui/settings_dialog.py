@@ -46,6 +46,8 @@ class SettingsDialog(QDialog):
         self._mesh = _check("face mesh and head-pose axes", settings.show_mesh)
         self._pose_limit = _spin(5.0, 90.0, 5.0, settings.pose_limit, suffix="°")
         self._pose_limit.setToolTip("expressions of faces turned further than this (|yaw| or |pitch|) are greyed out")
+        self._lsl = _check("Stream to LSL", settings.stream_lsl)
+        self._lsl.setToolTip("Send readings and markers as Lab Streaming Layer streams (e.g. for LabRecorder)")
 
         form = QFormLayout(self)
         form.addRow("Device", self._device)
@@ -61,6 +63,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self._va)
         form.addRow("", self._mesh)
         form.addRow("Playback", self._loop)
+        form.addRow("Lab Streaming Layer", self._lsl)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -81,6 +84,7 @@ class SettingsDialog(QDialog):
             loop_video=self._loop.isChecked(),
             trail_seconds=self._trail.value(),
             timeline_seconds=self._timeline.value(),
+            stream_lsl=self._lsl.isChecked(),
         )
 
 

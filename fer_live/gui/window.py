@@ -20,6 +20,7 @@ from fer_live.errors import SourceError
 from fer_live.gui import none_guard
 from fer_live.gui import settings as gui_settings
 from fer_live.gui.cameras import available_cameras
+from fer_live.gui.lsl import LslStreaming
 from fer_live.gui.recording import SessionRecording
 from fer_live.gui.review import SessionReplayThread, SessionReview
 from fer_live.gui.settings import GuiSettings
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.inference.device_changed.connect(self._on_device_changed)
         self._build_ui()
         self._build_shortcuts()
+        self.lsl = LslStreaming(self)
         self.recording = SessionRecording(self)
         self.review = SessionReview(self)
         self._apply_view_settings()
@@ -368,6 +370,8 @@ class MainWindow(QMainWindow):
             self.inference.configure(settings.pipeline_settings())
         if self.capture is not None:
             self.capture.loop = settings.loop_video
+        if settings.stream_lsl != previous.stream_lsl:
+            self.lsl.setting_changed(settings.stream_lsl)
         self._apply_view_settings()
         gui_settings.save(self.store, settings)
 
@@ -392,6 +396,7 @@ class MainWindow(QMainWindow):
         self.inference.stop()
         self.inference.wait(THREAD_STOP_TIMEOUT_MS)
         self.recording.stop("window closed")  # after inference, so the frame it was processing is written too
+        self.lsl.close()
         gui_settings.save(self.store, self.settings)
         self.store.setValue("window/geometry", self.saveGeometry())
         self.store.sync()

@@ -19,6 +19,7 @@ from fer_live.errors import FerLiveError, SourceError
 from fer_live.inference.engine import Engine
 from fer_live.pipeline.clock import wall_clock_iso_at
 from fer_live.pipeline.frames import Pipeline, PipelineSettings
+from fer_live.pipeline.lsl import LslOutput
 from fer_live.pipeline.pacing import FramePacer
 from fer_live.pipeline.slots import LatestSlot
 from fer_live.pipeline.sources import Frame, Source
@@ -186,6 +187,7 @@ class InferenceThread(QThread):
         # Held while a frame is written, so detaching waits for that write and finish() never races it.
         self._recorder_lock = threading.Lock()
         self._recorder: Recorder | None = None
+        self.lsl: LslOutput | None = None  # streams every processed frame when set (gui/lsl.py)
 
     def set_recorder(self, recorder: Recorder | None) -> None:
         """Record every frame processed from now on into `recorder` (None: stop). Recording here
@@ -216,6 +218,8 @@ class InferenceThread(QThread):
                 frame = captured.frame
                 result = self.pipeline.process(frame.index, frame.time_s, frame.image)
                 self._record(captured, result)
+                if self.lsl is not None:
+                    self.lsl.push(result, captured.captured_at)
                 self.frames_processed += 1
                 if self.results.put(ProcessedFrame(captured, result)):
                     self.result_ready.emit()

@@ -1,0 +1,143 @@
+"""`fer-live xdf2csv`: fer_live's streams in an XDF recording (e.g. from LabRecorder) back into the
+results CSV's columns.
+
+Each fer_live `Affect` stream becomes OUT_DIR/<stem>.csv (<stem>_2.csv, … for more streams) with
+the results CSV's columns plus `lsl_time`, the sample's timestamp on the recording's clock (pyxdf
+applies LabRecorder's clock offsets, so it lines up with the other streams of the file); the events
+of its marker stream go to <stem>_markers.csv (`lsl_time`, `event`). Timestamps are read without
+dejittering: they are the frames' capture times already, and a live view that skipped frames while
+inference caught up is not evenly spaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fer_live.errors import FerLiveError, OutputError
+
+if TYPE_CHECKING:
+    from fer_live.results import FrameResult
+
+LSL_TIME_COLUMN = "lsl_time"
+_SLOT_LABEL = re.compile(r"face(\d+)_(.+)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("xdf", type=Path, metavar="FILE.xdf", help="an XDF recording (e.g. from LabRecorder)")
+    parser.add_argument("-o", "--out-dir", type=Path, help="folder for the CSV files (default: beside FILE.xdf)")
+
+
+def run(args: argparse.Namespace) -> int:
+    streams = load_xdf(args.xdf)
+    affect = [s for s in streams if _is_fer_live_affect(s)]
+    if not affect:
+        raise FerLiveError(f"no fer_live Affect stream in {args.xdf}")
+    out_dir = args.out_dir or args.xdf.parent
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
+    for number, stream in enumerate(affect, 1):
+        stem = args.xdf.stem if number == 1 else f"{args.xdf.stem}_{number}"
+        path = out_dir / f"{stem}.csv"
+        frames = write_results_csv(path, stream)
+        print(f"{_info(stream, 'name')}: {frames} frames -> {path}")
+        source_id = _info(stream, "source_id")
+        markers = [s for s in streams if _info(s, "source_id") == f"{source_id}#markers"]
+        if markers:
+            path = out_dir / f"{stem}_markers.csv"
+            events = write_markers_csv(path, markers[0])
+            print(f"{_info(markers[0], 'name')}: {events} events -> {path}")
+    return 0
+
+
+def load_xdf(path: Path) -> list[dict]:
+    try:
+        import pyxdf
+    except ImportError:
+        raise FerLiveError("reading XDF needs pyxdf (pip install 'fer_live[lsl]')") from None
+    if not path.is_file():
+        raise FerLiveError(f"XDF file not found: {path}")
+    try:
+        streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
+    except Exception as exc:  # pyxdf raises assorted errors for a damaged file
+        raise FerLiveError(f"cannot read {path} as XDF: {exc.__class__.__name__}: {exc}") from None
+    return streams
+
+
+def channel_labels_of(stream: dict) -> list[str]:
+    desc = stream["info"]["desc"][0] or {}
+    return [channel["label"][0] for channel in desc["channels"][0]["channel"]]
+
+
+def frames_from_samples(
+    labels: Sequence[str], samples: Sequence[Sequence[float]], stamps: Sequence[float]
+) -> Iterator[tuple[FrameResult, float]]:
+    """(FrameResult, timestamp) of each sample of a fer_live Affect stream with these channel labels."""
+    from fer_live.results import parse_rows
+
+    frame_at, time_at = labels.index("frame"), labels.index("time_s")
+    slots: dict[int, dict[str, int]] = {}
+    for index, label in enumerate(labels):
+        match = _SLOT_LABEL.fullmatch(label)
+        if match:
+            slots.setdefault(int(match[1]), {})[match[2]] = index
+    for values, stamp in zip(samples, stamps, strict=True):
+        base = {"frame": str(int(values[frame_at])), "time_s": repr(float(values[time_at]))}
+        rows = [
+            {**base, **{column: _text(column, values[at]) for column, at in slot.items()}}
+            for _, slot in sorted(slots.items())
+            if not math.isnan(values[slot["face_id"]])
+        ]
+        ((result, _),) = parse_rows(rows or [base])
+        yield result, float(stamp)
+
+
+def write_results_csv(path: Path, stream: dict) -> int:
+    from fer_live.results import ResultsCsvWriter
+
+    frames = 0
+    try:
+        with ResultsCsvWriter(path, extra_columns=(LSL_TIME_COLUMN,)) as writer:
+            samples = frames_from_samples(channel_labels_of(stream), stream["time_series"], stream["time_stamps"])
+            for result, stamp in samples:
+                writer.write(result, {LSL_TIME_COLUMN: f"{stamp:.6f}"}, flush=False)
+                frames += 1
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return frames
+
+
+def write_markers_csv(path: Path, stream: dict) -> int:
+    try:
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([LSL_TIME_COLUMN, "event"])
+            for values, stamp in zip(stream["time_series"], stream["time_stamps"], strict=True):
+                writer.writerow([f"{stamp:.6f}", values[0]])
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return len(stream["time_stamps"])
+
+
+def _is_fer_live_affect(stream: dict) -> bool:
+    from fer_live.pipeline.lsl import STREAM_TYPE
+
+    desc = stream["info"]["desc"][0] or {}
+    return _info(stream, "type") == STREAM_TYPE and "fer_live" in desc
+
+
+def _info(stream: dict, key: str) -> str:
+    return stream["info"][key][0]
+
+
+def _text(column: str, value: float) -> str:
+    if math.isnan(value):
+        return ""
+    return str(int(value)) if column in ("face_id", "frame") else repr(float(value))
