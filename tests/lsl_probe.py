@@ -1,7 +1,7 @@
 """An LSL consumer for the tests, run inside fer_live.bench.netns's private namespace: starts a
 fer-live command, receives its Affect and marker streams, writes what arrived as JSON.
 
-python -m tests.lsl_probe OUT.json [--marker LINE]... [--run-s S] -- COMMAND...
+python -m tests.lsl_probe OUT.json [--marker LINE]... [--run-s S] [--hold-port N] -- COMMAND...
 
 Markers are typed into the command's stdin once both inlets are connected. With --run-s the command
 is stopped (SIGINT, as Ctrl-C) after S seconds of streaming; otherwise it runs to its end.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,14 +28,15 @@ def main() -> int:
     parser.add_argument("out")
     parser.add_argument("--marker", action="append", default=[])
     parser.add_argument("--run-s", type=float)
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    parser.add_argument("--hold-port", type=int, help="bind this TCP and UDP port first, so outlets cannot use it")
+    split = sys.argv.index("--")
+    args, command = parser.parse_args(sys.argv[1:split]), sys.argv[split + 1 :]
+    held = _hold(args.hold_port) if args.hold_port else []
     started = pylsl.local_clock()
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    report: dict = {"started": started, "samples": [], "stamps": [], "markers": []}
+    report: dict = {"started": started, "samples": [], "stamps": [], "received": [], "markers": []}
     try:
         found = _resolve("type", "Affect", process)
         if found is None:
@@ -72,9 +74,20 @@ def main() -> int:
             process.kill()
         stdout, stderr = process.communicate()
     report.update(returncode=process.returncode, stdout=stdout, stderr=stderr, finished=pylsl.local_clock())
+    for sock in held:
+        sock.close()
     with open(args.out, "w") as out:
         json.dump(report, out)
     return 0
+
+
+def _hold(port: int) -> list[socket.socket]:
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("0.0.0.0", port))
+    tcp.listen()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("0.0.0.0", port))
+    return [tcp, udp]
 
 
 class _NoStream(Exception):
@@ -96,6 +109,7 @@ def _pull(affect, markers, report: dict) -> None:
     samples, stamps = affect.pull_chunk(timeout=0.05)
     report["samples"].extend(samples)
     report["stamps"].extend(stamps)
+    report["received"].extend([pylsl.local_clock()] * len(stamps))
     if markers is not None:
         texts, stamps = markers.pull_chunk(timeout=0.0)
         report["markers"].extend([text[0], stamp] for text, stamp in zip(texts, stamps, strict=True))

@@ -7,6 +7,10 @@ applies LabRecorder's clock offsets, so it lines up with the other streams of th
 of its marker stream go to <stem>_markers.csv (`lsl_time`, `event`). Timestamps are read without
 dejittering: they are the frames' capture times already, and a live view that skipped frames while
 inference caught up is not evenly spaced.
+
+The numbers are the CSV's, digit for digit; a frame's faces come in slot order, and `label` is
+recomputed from the 4-decimal probabilities (as `read_results_csv` does), so where the top two
+round to the same value it names the first of them in EXPRESSIONS order.
 """
 
 from __future__ import annotations

@@ -1,0 +1,300 @@
+"""Lab Streaming Layer output: the Affect stream carries exactly the CSV's numbers, labelled; its
+timestamps follow the frame clock; markers arrive; `xdf2csv` gives the CSV back; a stream that
+cannot be created is said once and nothing else stops.
+
+Loopback only: every test that creates an outlet or inlet runs its processes through
+fer_live.bench.netns (a private network namespace holding only loopback, and an lsl_api.cfg that
+resolves on the machine only); where no namespace can be made those tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fer_live.bench.netns import LSL_API_CFG, namespace_unavailable, run_isolated, write_config
+from fer_live.cli.xdf2csv import LSL_TIME_COLUMN, frames_from_samples
+from fer_live.pipeline import lsl
+from fer_live.results import CSV_COLUMNS, PROB_COLUMNS, TEXT_COLUMNS, FaceResult, FrameResult, result_rows
+from tests.videos import REPO, make_face_video
+from tests.xdf_file import write_xdf
+
+pytest.importorskip("pylsl")
+
+NO_NAMESPACE = namespace_unavailable()
+isolated = pytest.mark.skipif(
+    NO_NAMESPACE is not None,
+    reason=f"LSL tests run only in a private loopback-only network namespace, and none can be made: {NO_NAMESPACE}",
+)
+# Timestamps by the video clock (annotate) equal the LSL start time plus the frame's video time, to
+# float precision; capture times (record, the window) match the frame's recorded wall-clock time
+# to within the millisecond that frames.csv keeps plus the gap between the two clock readings.
+VIDEO_CLOCK_TOLERANCE_S = 1e-6
+CAPTURE_CLOCK_TOLERANCE_S = 0.005
+# A free port that a test occupies so that no outlet can be created (lsl_api.cfg allows only it).
+BLOCKED_PORT = 40123
+
+
+def fer_live(*args: str) -> list[str]:
+    return [sys.executable, "-m", "fer_live", *args]
+
+
+def probe(tmp_path: Path, command: list[str], *options: str, config_text: str = LSL_API_CFG) -> dict:
+    """Run `command` in the namespace beside tests/lsl_probe.py's inlets; what they received."""
+    out = tmp_path / "probe.json"
+    done = run_isolated(
+        [sys.executable, "-m", "tests.lsl_probe", str(out), *options, "--", *command],
+        write_config(tmp_path, config_text),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert report["returncode"] == 0, report["stderr"]
+    return report
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def described_channels(info_xml: str) -> list[tuple[str, str, str]]:
+    channels = ET.fromstring(info_xml).find("desc/channels")
+    return [(c.findtext("label"), c.findtext("unit"), c.findtext("type")) for c in channels.findall("channel")]
+
+
+def face(face_id: int, x: float, valence: float) -> FaceResult:
+    probs = np.array([0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125, 0.0078125], dtype=np.float32)
+    return FaceResult(face_id, (x, 20.25, 64.0, 64.0), 0.875, probs, valence, -valence / 2)
+
+
+# -- the stream's layout (no network) ---------------------------------------------------------------
+def test_channels_are_the_schemas_numeric_columns_each_with_a_unit():
+    numeric = [c for c in CSV_COLUMNS if c not in TEXT_COLUMNS]
+    assert list(lsl.FRAME_COLUMNS) + list(lsl.FACE_COLUMNS) == numeric
+    labels = lsl.channel_labels(2)
+    assert labels[:4] == ["frame", "time_s", "face1_face_id", "face1_x"]
+    assert len(labels) == 2 + 2 * len(lsl.FACE_COLUMNS) and labels[-1] == "face2_arousal"
+    missing = [c for c in numeric if c not in lsl.COLUMN_UNITS]
+    assert not missing, f"give these results columns a unit in fer_live.results.COLUMN_UNITS: {missing}"
+
+
+def test_face_slots_hold_the_csv_values_and_keep_each_track_in_its_slot():
+    slots = lsl.FaceSlots(2)
+    width = len(lsl.FACE_COLUMNS)
+
+    def slot_values(sample: list[float], slot: int) -> list[float]:
+        start = 2 + slot * width
+        return sample[start : start + width]
+
+    first = FrameResult(7, 0.2333, (face(3, 10.0, 0.123456), face(5, 300.0, -0.5)))
+    sample = slots.sample(first)
+    assert sample[:2] == [7.0, 0.2333]
+    for slot, row in enumerate(result_rows(first)):  # the numbers the CSV holds, to the digit
+        assert slot_values(sample, slot) == [float(row[c]) for c in lsl.FACE_COLUMNS]
+    assert slot_values(sample, 0)[lsl.FACE_COLUMNS.index("valence")] == 0.1235
+
+    # Track 3 leaves: its slot empties (NaN) while track 5 stays in slot 2; a new track 9 takes slot 1.
+    sample = slots.sample(FrameResult(8, 0.2667, (face(5, 301.0, -0.5),)))
+    assert all(math.isnan(v) for v in slot_values(sample, 0)) and slot_values(sample, 1)[0] == 5
+    sample = slots.sample(FrameResult(9, 0.3, (face(5, 302.0, -0.5), face(9, 50.0, 0.0), face(11, 90.0, 0.0))))
+    assert (slot_values(sample, 0)[0], slot_values(sample, 1)[0]) == (9, 5)
+    assert slots.faces_left_out == 1  # track 11 found no free slot
+    # A frame without faces is still a sample: its frame and time, every face channel NaN.
+    sample = slots.sample(FrameResult(10, 0.3333))
+    assert sample[:2] == [10.0, 0.3333] and all(math.isnan(v) for v in sample[2:])
+
+
+def test_xdf_samples_become_the_same_frame_results():
+    results = [
+        FrameResult(0, 0.0, (face(1, 10.0, 0.25), face(2, 200.0, -0.75))),
+        FrameResult(1, 0.0333, ()),
+        FrameResult(2, 0.0667, (face(2, 201.0, -0.5),)),
+    ]
+    slots = lsl.FaceSlots(2)
+    samples = [slots.sample(result) for result in results]
+    back = list(frames_from_samples(lsl.channel_labels(2), samples, [10.0, 10.5, 11.0]))
+    assert [stamp for _, stamp in back] == [10.0, 10.5, 11.0]
+    assert [result_rows(result) for result, _ in back] == [result_rows(result) for result in results]
+
+
+def test_lsl_output_says_once_why_it_is_off_and_then_does_nothing(monkeypatch):
+    def unavailable():
+        raise lsl.LslUnavailable("pylsl is not installed (pip install 'fer_live[lsl]')")
+
+    monkeypatch.setattr(lsl, "_pylsl", unavailable)
+    said = []
+    output = lsl.LslOutput(say=said.append)
+    assert not output.open("video.mp4", 30.0, {})
+    assert not output.open("other.mp4", 30.0, {})
+    output.push(FrameResult(0, 0.0), captured_at=1.0)
+    output.mark("1 event 1")
+    assert said == ["LSL streaming is off: pylsl is not installed (pip install 'fer_live[lsl]')"]
+
+
+def test_annotate_lsl_needs_one_job_and_xdf2csv_a_readable_file(tmp_path):
+    done = subprocess.run(
+        fer_live("annotate", "a.mp4", "b.mp4", "-o", str(tmp_path), "--lsl", "--jobs", "2"),
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        "fer-live: error: --lsl streams one video at a time: use --jobs 1"
+    ]
+    for path, message in ((tmp_path / "none.xdf", "XDF file not found"), (REPO / "README.md", "cannot read")):
+        done = subprocess.run(fer_live("xdf2csv", str(path)), capture_output=True, text=True, cwd=REPO, timeout=300)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
+
+
+# -- streams, received by an inlet in the namespace ---------------------------------------------
+@isolated
+def test_annotate_streams_every_frame_labelled_on_the_video_clock(tmp_path, crossing_faces_video, random_weights):
+    video = crossing_faces_video[0]
+    out = tmp_path / "csv"
+    command = fer_live("annotate", str(video), "-o", str(out), "--weights", str(random_weights), "--lsl")
+    report = probe(tmp_path, command)
+    labels = lsl.channel_labels()
+    channels = described_channels(report["info_xml"])
+    assert [label for label, _, _ in channels] == labels
+    assert channels[labels.index("face1_x")][1:] == ("px", "Position")
+    assert channels[labels.index("face2_p_happy")][1:] == ("probability", "Expression")
+    info = ET.fromstring(report["info_xml"])
+    assert (info.findtext("type"), float(info.findtext("nominal_srate"))) == ("Affect", 30.0)
+    assert info.findtext("desc/fer_live/weights") and "sha256" in info.findtext("desc/fer_live/weights")
+
+    # Every frame of the CSV arrived once, in order, with every face's numbers in its track's slot.
+    rows = read_rows(out / f"{video.stem}.csv")
+    samples = report["samples"]
+    frames = sorted({int(row["frame"]) for row in rows})
+    assert frames == list(range(90)) and [int(s[0]) for s in samples] == frames
+    faces = 0
+    width = len(lsl.FACE_COLUMNS)
+    for row in rows:
+        if not row["face_id"]:
+            continue
+        sample = samples[int(row["frame"])]
+        slot_ids = [sample[2 + slot * width] for slot in range(lsl.DEFAULT_FACE_SLOTS)]
+        slot = slot_ids.index(float(row["face_id"]))
+        assert sample[2 + slot * width : 2 + (slot + 1) * width] == [float(row[c]) for c in lsl.FACE_COLUMNS]
+        faces += 1
+    assert faces > 160  # two faces in nearly all 90 frames, each found in its slot
+
+    # Timestamps: the LSL time of the first frame plus each frame's video time.
+    stamps = np.array(report["stamps"])
+    times = np.array([s[1] for s in samples])
+    assert np.all(np.diff(stamps) > 0)
+    assert np.max(np.abs((stamps - stamps[0]) - (times - times[0]))) < VIDEO_CLOCK_TOLERANCE_S
+    assert report["started"] < stamps[0] < report["finished"]
+
+    # Recorded into XDF (as LabRecorder does) and read back: the CSV's rows again, plus lsl_time.
+    xdf = tmp_path / "session.xdf"
+    write_xdf(xdf, [(report["info_xml"], samples, report["stamps"])])
+    done = subprocess.run(fer_live("xdf2csv", str(xdf)), capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    back = read_rows(tmp_path / "session.csv")
+    # A frame's faces come in slot order, not detection order. `label` is recomputed from the
+    # 4-decimal probabilities (as read_results_csv does): where the top two round alike it may differ.
+    numeric = [c for c in CSV_COLUMNS if c not in TEXT_COLUMNS]
+
+    def by_frame_and_face(rows: list[dict]) -> list[dict]:
+        return sorted(rows, key=lambda r: (int(r["frame"]), r["face_id"]))
+
+    pairs = list(zip(by_frame_and_face(back), by_frame_and_face(rows), strict=True))
+    assert all({c: a[c] for c in numeric} == {c: b[c] for c in numeric} for a, b in pairs)
+    untied = [(a, b) for a, b in pairs if b["face_id"] and _top_is_unique(b)]
+    assert len(untied) > 100 and all(a["label"] == b["label"] for a, b in untied)
+    first_rows = {r["frame"]: r for r in reversed(back)}  # the first row of each frame
+    assert [float(first_rows[str(f)][LSL_TIME_COLUMN]) for f in frames] == pytest.approx(report["stamps"], abs=1e-6)
+
+
+@isolated
+def test_record_streams_capture_times_and_markers(tmp_path, one_face_video, random_weights):
+    session = tmp_path / "session"
+    report = probe(
+        tmp_path,
+        fer_live(
+            "record", "--source", str(one_face_video[0]), "--out", str(session), "--weights", str(random_weights),
+            "--realtime", "--markers-from-stdin", "--markers-labels", "1=start", "--lsl",
+        ),
+        "--marker", "1", "--marker", "m phone rang",
+    )  # fmt: skip
+    assert [text for text, _ in report["markers"]] == ["1 start", "m phone rang"]
+    assert [label for label, _, _ in described_channels(report["marker_info_xml"])] == ["event"]
+
+    # Samples arrive from the moment the inlet connected to the end, every frame once.
+    rows = {int(row["frame"]): row for row in read_rows(session / "frames.csv")}
+    frames = [int(s[0]) for s in report["samples"]]
+    assert len(frames) >= 30 and frames == list(range(frames[0], 90))
+    # Each timestamp is its frame's capture time: spaced like the wall-clock capture times in frames.csv.
+    stamps = np.array(report["stamps"])
+    walls = np.array([_seconds(rows[frame]["wall_time"]) for frame in frames])
+    assert np.all(np.diff(stamps) > 0)
+    assert np.max(np.abs((stamps - stamps[0]) - (walls - walls[0]))) < CAPTURE_CLOCK_TOLERANCE_S
+    # ...and before it was received (capture → inference → push → inlet), by less than a second.
+    delays = np.array(report["received"]) - stamps
+    assert np.all(delays > 0) and np.all(delays < 1.0)
+    marker_stamps = [stamp for _, stamp in report["markers"]]
+    assert stamps[0] < marker_stamps[0] < marker_stamps[1] < stamps[-1] + 0.1
+
+
+@isolated
+def test_the_window_streams_while_it_plays(tmp_path, one_face_video, random_weights):
+    report = probe(
+        tmp_path,
+        ["env", "QT_QPA_PLATFORM=offscreen", *fer_live(
+            "gui", "--source", str(one_face_video[0]), "--weights", str(random_weights), "--device", "cpu",
+            "--settings-file", str(tmp_path / "gui.ini"), "--lsl",
+        )],
+        "--run-s", "4",
+    )  # fmt: skip
+    assert [label for label, _, _ in described_channels(report["info_xml"])] == lsl.channel_labels()
+    samples, stamps = report["samples"], np.array(report["stamps"])
+    assert len(samples) >= 30  # the window may skip frames while inference catches up
+    assert sum(not math.isnan(s[2]) for s in samples) >= 0.9 * len(samples)
+    assert np.all(np.diff(stamps) > 0)
+    delays = np.array(report["received"]) - stamps
+    assert np.all(delays > 0) and np.all(delays < 1.0)
+    assert "stream_lsl=true" in (tmp_path / "gui.ini").read_text()  # remembered
+
+
+@isolated
+def test_when_no_outlet_can_be_created_annotate_says_so_once_and_finishes(tmp_path, one_face_video, random_weights):
+    second = tmp_path / "second.mp4"
+    make_face_video(second, n_frames=10)
+    only_port = f"[ports]\nBasePort = {BLOCKED_PORT}\nPortRange = 1\nAllowRandomPorts = false\n"
+    blocked = LSL_API_CFG.replace("[ports]\n", only_port)
+    out = tmp_path / "csv"
+    report = probe(
+        tmp_path,
+        fer_live(
+            "annotate", str(one_face_video[0]), str(second), "-o", str(out), "--weights", str(random_weights), "--lsl"
+        ),
+        "--hold-port", str(BLOCKED_PORT),
+        config_text=blocked,
+    )  # fmt: skip
+    assert report.get("error") == "no Affect stream appeared"
+    lines = [line for line in report["stderr"].splitlines() if "LSL" in line]
+    assert lines == ["fer-live: LSL streaming is off: no LSL outlet could be created (could not create stream outlet.)"]
+    assert len(read_rows(out / f"{one_face_video[0].stem}.csv")) >= 90
+    assert {int(row["frame"]) for row in read_rows(out / "second.csv")} == set(range(10))
+
+
+def _top_is_unique(row: dict[str, str]) -> bool:
+    probs = sorted((float(row[c]) for c in PROB_COLUMNS), reverse=True)
+    return probs[0] > probs[1]
+
+
+def _seconds(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp()
