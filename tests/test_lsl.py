@@ -298,3 +298,38 @@ def _seconds(iso: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(iso).timestamp()
+
+
+def test_the_window_says_once_when_it_cannot_stream_and_plays_on(qtbot, tmp_path, one_face_video, random_weights,
+                                                                  monkeypatch):
+    pytest.importorskip("pytestqt")
+    from fer_live.gui import settings as gui_settings
+    from fer_live.gui.settings import GuiSettings
+    from fer_live.gui.window import MainWindow
+    from fer_live.inference.engine import Engine
+
+    def unavailable():
+        raise lsl.LslUnavailable("pylsl is not installed (pip install 'fer_live[lsl]')")
+
+    monkeypatch.setattr(lsl, "_pylsl", unavailable)
+    store = gui_settings.open_store(tmp_path / "gui.ini")
+    settings = GuiSettings(device="cpu", loop_video=False, stream_lsl=True)
+    window = MainWindow(Engine(random_weights, "cpu", threads=1), settings, store)
+    qtbot.addWidget(window)
+    messages = []
+    window.statusBar().messageChanged.connect(lambda text: text and messages.append(text))
+    shown = []
+    window.result_displayed.connect(shown.append)
+    assert window.open_source_spec(str(one_face_video[0]))
+    assert window.open_source_spec(str(one_face_video[0]))  # a second source: not said again
+    qtbot.waitUntil(lambda: len(shown) >= 10, timeout=30_000)
+    assert window.lsl.status_label.text() == "LSL: off (failed)"
+    assert [m for m in messages if "LSL" in m] == [
+        "LSL streaming is off: pylsl is not installed (pip install 'fer_live[lsl]')"
+    ]
+    # Switched off and on again in Settings, it tries again (and says again); the choice is remembered.
+    window.apply_settings(GuiSettings(device="cpu", loop_video=False, stream_lsl=False))
+    assert window.lsl.status_label.text() == ""
+    window.apply_settings(settings)
+    assert len([m for m in messages if "LSL" in m]) == 2
+    assert gui_settings.load(store).stream_lsl is True
