@@ -1,4 +1,4 @@
-"""`python -m fer_live.bench [annotate|model|soak|all]`: measure, print JSON, append results.md rows.
+"""`python -m fer_live.bench [annotate|model|soak|all|lsl]`: measure, print JSON, append results.md rows.
 
 python -m fer_live.bench annotate --mode sequential,stream --detect-every 1,2 --detector full,short --geometry off,on
 python -m fer_live.bench model --threads 1
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fer_live import options
+from fer_live.bench import netns
 from fer_live.bench.machine import describe_machine, machine_info, process_peak_rss_mb
 from fer_live.bench.record import DEFAULT_RESULTS, append_row, utc_now
 from fer_live.bench.videos import SHARED_DATA
@@ -23,6 +24,8 @@ from fer_live.errors import FerLiveError
 from fer_live.options import at_least, bounded, greater_than
 
 BENCHES = ("annotate", "model", "soak")
+# Not part of `all`: it creates LSL streams, so it re-runs itself in a loopback-only namespace.
+ISOLATED_BENCHES = ("lsl",)
 
 
 def int_list(text: str) -> list[int]:
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m fer_live.bench",
         description="Measure fer_live's speed and memory on this machine; print JSON and append rows to results.md.",
     )
-    parser.add_argument("bench", nargs="?", default="all", choices=(*BENCHES, "all"))
+    parser.add_argument("bench", nargs="?", default="all", choices=(*BENCHES, *ISOLATED_BENCHES, "all"))
     parser.add_argument("--weights", help="weights file (default: the bundled one, else a random model of its size)")
     parser.add_argument("--data", type=Path, default=SHARED_DATA, help="folder holding diffusionfer/ (face images)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="Markdown file to append rows to")
@@ -86,15 +89,25 @@ def run_bench(name: str, args: argparse.Namespace, weights: Path) -> tuple[dict,
         from fer_live.bench import model
 
         return model.run(args, weights)
-    from fer_live.bench import annotate, soak
+    from fer_live.bench import annotate, lsl, soak
     from fer_live.inference.engine import Engine
 
     engine = Engine(weights, args.device, args.threads, args.backend)
-    return (annotate if name == "annotate" else soak).run(args, engine)
+    return {"annotate": annotate, "lsl": lsl, "soak": soak}[name].run(args, engine)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if args.bench in ISOLATED_BENCHES and not netns.inside():
+        reason = netns.namespace_unavailable()
+        if reason:
+            print(
+                f"fer-live bench: error: the {args.bench} bench runs only in a loopback-only namespace: {reason}",
+                file=sys.stderr,
+            )
+            return 2
+        return netns.run_isolated([sys.executable, "-m", "fer_live.bench", *argv]).returncode
     try:
         if max(args.faces) > 4:
             raise FerLiveError("--faces allows at most 4 faces per video")

@@ -49,6 +49,11 @@ def namespace_unavailable() -> str | None:
     return None
 
 
+def inside() -> bool:
+    """True in a namespace entered through `enter_checked`: loopback alone, liblsl pointed at a config."""
+    return [name for _, name in socket.if_nameindex()] == ["lo"] and bool(os.environ.get("LSLAPICFG"))
+
+
 def write_config(folder: Path, text: str = LSL_API_CFG) -> Path:
     path = Path(folder) / "lsl_api.cfg"
     path.write_text(text)
