@@ -23,7 +23,15 @@ import pytest
 from fer_live.bench.netns import LSL_API_CFG, namespace_unavailable, run_isolated, write_config
 from fer_live.cli.xdf2csv import LSL_TIME_COLUMN, frames_from_samples
 from fer_live.pipeline import lsl
-from fer_live.results import CSV_COLUMNS, PROB_COLUMNS, TEXT_COLUMNS, FaceResult, FrameResult, result_rows
+from fer_live.results import (
+    CSV_COLUMNS,
+    GEOMETRY_COLUMNS,
+    PROB_COLUMNS,
+    TEXT_COLUMNS,
+    FaceResult,
+    FrameResult,
+    result_rows,
+)
 from tests.videos import REPO, make_face_video
 from tests.xdf_file import write_xdf
 
@@ -81,11 +89,11 @@ def face(face_id: int, x: float, valence: float) -> FaceResult:
 
 # -- the stream's layout (no network) ---------------------------------------------------------------
 def test_channels_are_the_schemas_numeric_columns_each_with_a_unit():
-    numeric = [c for c in CSV_COLUMNS if c not in TEXT_COLUMNS]
+    numeric = [c for c in CSV_COLUMNS + GEOMETRY_COLUMNS if c not in TEXT_COLUMNS]
     assert list(lsl.FRAME_COLUMNS) + list(lsl.FACE_COLUMNS) == numeric
     labels = lsl.channel_labels(2)
     assert labels[:4] == ["frame", "time_s", "face1_face_id", "face1_x"]
-    assert len(labels) == 2 + 2 * len(lsl.FACE_COLUMNS) and labels[-1] == "face2_arousal"
+    assert len(labels) == 2 + 2 * len(lsl.FACE_COLUMNS) and labels[-1] == "face2_pose_ok"
     missing = [c for c in numeric if c not in lsl.COLUMN_UNITS]
     assert not missing, f"give these results columns a unit in fer_live.results.COLUMN_UNITS: {missing}"
 
@@ -102,7 +110,7 @@ def test_face_slots_hold_the_csv_values_and_keep_each_track_in_its_slot():
     sample = slots.sample(first)
     assert sample[:2] == [7.0, 0.2333]
     for slot, row in enumerate(result_rows(first)):  # the numbers the CSV holds, to the digit
-        assert slot_values(sample, slot) == [float(row[c]) for c in lsl.FACE_COLUMNS]
+        np.testing.assert_array_equal(slot_values(sample, slot), _values(row))
     assert slot_values(sample, 0)[lsl.FACE_COLUMNS.index("valence")] == 0.1235
 
     # Track 3 leaves: its slot empties (NaN) while track 5 stays in slot 2; a new track 9 takes slot 1.
@@ -161,7 +169,7 @@ def test_annotate_lsl_needs_one_job_and_xdf2csv_a_readable_file(tmp_path):
 def test_annotate_streams_every_frame_labelled_on_the_video_clock(tmp_path, crossing_faces_video, random_weights):
     video = crossing_faces_video[0]
     out = tmp_path / "csv"
-    command = fer_live("annotate", str(video), "-o", str(out), "--weights", str(random_weights), "--lsl")
+    command = fer_live("annotate", str(video), "-o", str(out), "--weights", str(random_weights), "--geometry", "--lsl")
     report = probe(tmp_path, command)
     labels = lsl.channel_labels()
     channels = described_channels(report["info_xml"])
@@ -185,9 +193,10 @@ def test_annotate_streams_every_frame_labelled_on_the_video_clock(tmp_path, cros
         sample = samples[int(row["frame"])]
         slot_ids = [sample[2 + slot * width] for slot in range(lsl.DEFAULT_FACE_SLOTS)]
         slot = slot_ids.index(float(row["face_id"]))
-        assert sample[2 + slot * width : 2 + (slot + 1) * width] == [float(row[c]) for c in lsl.FACE_COLUMNS]
+        np.testing.assert_array_equal(sample[2 + slot * width : 2 + (slot + 1) * width], _values(row))
         faces += 1
     assert faces > 160  # two faces in nearly all 90 frames, each found in its slot
+    assert sum(row["pose_ok"] == "1" for row in rows) > 100  # geometry columns, streamed like the rest
 
     # Timestamps: the LSL time of the first frame plus each frame's video time.
     stamps = np.array(report["stamps"])
@@ -204,7 +213,7 @@ def test_annotate_streams_every_frame_labelled_on_the_video_clock(tmp_path, cros
     back = read_rows(tmp_path / "session.csv")
     # A frame's faces come in slot order, not detection order. `label` is recomputed from the
     # 4-decimal probabilities (as read_results_csv does): where the top two round alike it may differ.
-    numeric = [c for c in CSV_COLUMNS if c not in TEXT_COLUMNS]
+    numeric = [c for c in CSV_COLUMNS + GEOMETRY_COLUMNS if c not in TEXT_COLUMNS]
 
     def by_frame_and_face(rows: list[dict]) -> list[dict]:
         return sorted(rows, key=lambda r: (int(r["frame"]), r["face_id"]))
@@ -287,6 +296,10 @@ def test_when_no_outlet_can_be_created_annotate_says_so_once_and_finishes(tmp_pa
     assert lines == ["fer-live: LSL streaming is off: no LSL outlet could be created (could not create stream outlet.)"]
     assert len(read_rows(out / f"{one_face_video[0].stem}.csv")) >= 90
     assert {int(row["frame"]) for row in read_rows(out / "second.csv")} == set(range(10))
+
+
+def _values(row: dict[str, str]) -> list[float]:
+    return [float(row[c]) if row[c] else math.nan for c in lsl.FACE_COLUMNS]
 
 
 def _top_is_unique(row: dict[str, str]) -> bool:

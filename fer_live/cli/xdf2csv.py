@@ -95,7 +95,7 @@ def frames_from_samples(
     for values, stamp in zip(samples, stamps, strict=True):
         base = {"frame": str(int(values[frame_at])), "time_s": repr(float(values[time_at]))}
         rows = [
-            {**base, **{column: _text(column, values[at]) for column, at in slot.items()}}
+            {**base, **{column: _text(values[at]) for column, at in slot.items()}}
             for _, slot in sorted(slots.items())
             if not math.isnan(values[slot["face_id"]])
         ]
@@ -141,7 +141,8 @@ def _info(stream: dict, key: str) -> str:
     return stream["info"][key][0]
 
 
-def _text(column: str, value: float) -> str:
+def _text(value: float) -> str:
+    """A channel's value as the CSV reader takes it: whole numbers (IDs, blink, pose_ok) without ".0"."""
     if math.isnan(value):
         return ""
-    return str(int(value)) if column in ("face_id", "frame") else repr(float(value))
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
