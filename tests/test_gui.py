@@ -84,9 +84,9 @@ def test_widgets_hold_the_engine_results_for_the_shown_frames(make_window, qtbot
         np.testing.assert_allclose(twin.probs, face.probs, atol=1e-5)
         np.testing.assert_allclose([twin.valence, twin.arousal], [face.valence, face.arousal], atol=1e-5)
 
-    # Largest face by default; every widget holds exactly the numbers of the shown result.
-    selected = result.largest_face()
-    assert window.shown_face(result) is selected
+    # The side widgets follow one face (the largest when following began) and hold exactly its numbers.
+    selected = result.face(window.follower.face_id)
+    assert selected is not None
     np.testing.assert_array_equal(window.bars.values(), selected.probs.astype(float))
     assert window.circumplex.points() == {f.face_id: (f.valence, f.arousal) for f in result.faces}
     assert window.circumplex.selected_id == selected.face_id
@@ -105,8 +105,7 @@ def test_clicking_a_face_switches_the_side_widgets(make_window, qtbot):
     assert window.open_source_spec("demo")
     play_until(qtbot, window, 8)
     result = window.last_displayed.result
-    largest = result.largest_face()
-    other = next(f for f in result.faces if f.face_id != largest.face_id)
+    other = next(f for f in result.faces if f.face_id != window.follower.face_id)
 
     x, y, w, h = other.box
     qtbot.mouseClick(

@@ -117,7 +117,8 @@ def test_recording_writes_every_processed_frame_with_metadata_and_markers(
     window.set_playing(True)
     # Early, so the keys land while recording even when a busy machine makes inference slow.
     qtbot.waitUntil(lambda: len(shown) >= 3, timeout=20_000)
-    assert window.recording.status_label.text().startswith(f"Recording {folder} · 00:0")
+    assert window.recording.status_label.text().startswith("● Recording 00:0")
+    assert window.recording.status_label.toolTip() == f"Recording to {folder}"
     monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("door  opened", True))
     window.activateWindow()
     for key in (Qt.Key.Key_1, Qt.Key.Key_3, Qt.Key.Key_M):

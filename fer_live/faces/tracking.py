@@ -79,6 +79,9 @@ class FaceTracker:
                 self._next_id += 1
         return [int(i) for i in ids]  # type: ignore[arg-type]
 
-    def reset(self) -> None:
-        """Forget all tracks (e.g. after a seek); new IDs continue from the last one."""
+    def reset(self, restart_ids: bool = False) -> None:
+        """Forget all tracks: after a seek new IDs continue from the last one; with `restart_ids`
+        (a file that loops or is opened again) they start at 1 again."""
         self.tracks = []
+        if restart_ids:
+            self._next_id = 1

@@ -35,7 +35,7 @@ class SessionRecording(QObject):
         self.window = window
         self.recorder: Recorder | None = None
         self.status_label = QLabel()
-        window.statusBar().insertPermanentWidget(0, self.status_label)
+        window.statusBar().insertPermanentWidget(1, self.status_label)  # right after the message
         self._clock = QTimer(self)
         self._clock.setInterval(500)
         self._clock.timeout.connect(self._show_status)
@@ -101,6 +101,7 @@ class SessionRecording(QObject):
         self._enable_markers(True)
         self._show_status()
         self._clock.start()
+        window.statusBar().showMessage(f"Recording to {recorder.path}")
         return recorder.path
 
     def stop(self, stopped_by: str = "stopped") -> None:
@@ -113,6 +114,7 @@ class SessionRecording(QObject):
         self._last_frame_timeout.stop()
         self._clock.stop()
         self.status_label.clear()
+        self.status_label.setToolTip("")
         self.window.toolbar.set_recording(False)
         self._enable_markers(False)
         try:
@@ -202,5 +204,8 @@ class SessionRecording(QObject):
             action.setEnabled(enabled)
 
     def _show_status(self) -> None:
+        # Short, so messages keep the status bar's width; the folder is in the tooltip and in the
+        # messages at the start and the end of the recording.
         if self.recorder is not None:
-            self.status_label.setText(f"Recording {self.recorder.path} · {format_clock(self.recorder.duration_s)}")
+            self.status_label.setText(f"● Recording {format_clock(self.recorder.duration_s)}")
+            self.status_label.setToolTip(f"Recording to {self.recorder.path}")

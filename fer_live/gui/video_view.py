@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, 
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from fer_live.faces.geometry import rotation_matrix
-from fer_live.gui.palette import expression_colour, face_colour
+from fer_live.gui.palette import FaceColours, expression_colour
 from fer_live.results import FaceResult, FrameResult
 
 BACKGROUND = QColor("#111317")
@@ -37,8 +37,9 @@ class VideoView(QWidget):
     face_clicked = Signal(int)  # face ID, or 0 when the click hit no face
     frame_painted = Signal(float, float)  # captured_at, painted_at (time.monotonic())
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, colours: FaceColours | None = None, parent: QWidget | None = None):
         super().__init__(parent)
+        self.colours = colours or FaceColours()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 240)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -176,7 +177,7 @@ class VideoView(QWidget):
             top = box.top() - tag_h if box.top() - tag_h >= rect.top() else box.top()
             chip = QRectF(box.left(), top, chip_w, tag_h)
             label = QRectF(chip.right(), top, label_w, tag_h)
-            painter.fillRect(chip, face_colour(face.face_id))
+            painter.fillRect(chip, self.colours.colour(face.face_id))
             painter.fillRect(label, colour)
             painter.setPen(QColor("#000000"))
             painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, chip_text)

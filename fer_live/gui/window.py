@@ -20,11 +20,14 @@ from fer_live.errors import SourceError
 from fer_live.gui import none_guard
 from fer_live.gui import settings as gui_settings
 from fer_live.gui.cameras import available_cameras
+from fer_live.gui.follow import FaceFollower
 from fer_live.gui.lsl import LslStreaming
+from fer_live.gui.palette import FaceColours
 from fer_live.gui.recording import SessionRecording
 from fer_live.gui.review import SessionReplayThread, SessionReview
 from fer_live.gui.settings import GuiSettings
 from fer_live.gui.settings_dialog import SettingsDialog
+from fer_live.gui.status import MessageStatusBar
 from fer_live.gui.toolbar import PlaybackToolbar
 from fer_live.gui.video_view import VideoView
 from fer_live.gui.widgets.bars import EmotionBars
@@ -61,7 +64,8 @@ class MainWindow(QMainWindow):
         self.capture: CaptureThread | None = None
         self.source_name = ""
         self.source_spec = ""  # what open_source_spec was given ("demo", "0", a path)
-        self.selected_face_id: int | None = None  # None: follow the largest face
+        self.follower = FaceFollower()  # the face the side panels show
+        self.face_colours = FaceColours()  # one colour per face in view, for the video and the circumplex
         self.last_displayed: ProcessedFrame | None = None
         self._accept_from = 0  # results of older generations (before a seek or source switch) are stale
         self._shown_generation: int | None = None
@@ -102,12 +106,12 @@ class MainWindow(QMainWindow):
         self.toolbar.seek_requested.connect(self.seek_to_frame)
         self.toolbar.settings_clicked.connect(self.open_settings)
 
-        self.video_view = VideoView()
+        self.video_view = VideoView(self.face_colours)
         self.video_view.face_clicked.connect(self.select_face)
         self.video_view.frame_painted.connect(self.stats.frame_displayed)
         self.bars = EmotionBars()
         self.geometry_panel = GeometryPanel()
-        self.circumplex = CircumplexPlot(self.settings.trail_seconds)
+        self.circumplex = CircumplexPlot(self.settings.trail_seconds, self.face_colours)
         self.timeline = Timeline(self.settings.timeline_seconds)
 
         side = QWidget()
@@ -127,8 +131,12 @@ class MainWindow(QMainWindow):
         top.setSizes([760, 520])
         self.setCentralWidget(central)
 
+        self.setStatusBar(MessageStatusBar())
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
+        # Counted from the frame on screen, when it is drawn: the rates above are sampled once a second.
+        self.face_count_label = QLabel()
+        self.statusBar().addPermanentWidget(self.face_count_label)
 
     def _build_shortcuts(self) -> None:
         shortcuts = (
@@ -300,39 +308,46 @@ class MainWindow(QMainWindow):
 
     def display_frame(self, image: np.ndarray, result: FrameResult, captured_at: float) -> None:
         """Draw one frame and its result in every widget."""
-        face = self.shown_face(result)
-        face_id = face.face_id if face is not None else None
-        self.video_view.set_frame(image, result, face_id, captured_at)
-        self.bars.set_face(face)
-        self.geometry_panel.set_face(face)
-        self.circumplex.selected_id = face_id
+        self.face_colours.update((face.face_id for face in result.faces), result.time_s)
+        face = self.follower.follow(result)
+        self.video_view.set_frame(image, result, self.follower.face_id, captured_at)
         self.circumplex.add_result(result)
         self.timeline.add_result(result)
-        self.timeline.show_face(face_id)
+        self._show_followed(face)
+        self._show_face_count(len(result.faces))
 
-    def shown_face(self, result: FrameResult) -> FaceResult | None:
-        """The face the side widgets follow: the clicked one while visible, else the largest."""
-        chosen = result.face(self.selected_face_id) if self.selected_face_id is not None else None
-        return chosen or result.largest_face()
+    @property
+    def selected_face_id(self) -> int | None:
+        """The face the user clicked, while the side widgets still follow it (None: chosen automatically)."""
+        return self.follower.face_id if self.follower.clicked else None
 
     def select_face(self, face_id: int) -> None:
-        """Follow `face_id` in the side widgets (0: follow the largest face again)."""
-        self.selected_face_id = face_id or None
-        if self.last_displayed is None:
-            return
-        face = self.shown_face(self.last_displayed.result)
-        face_id = face.face_id if face is not None else None
-        self.video_view.set_selected(face_id)
-        self.bars.set_face(face)
+        """Follow `face_id` in the side widgets (0: choose automatically again, the largest face first)."""
+        result = self.last_displayed.result if self.last_displayed is not None else None
+        face = self.follower.select(face_id or None, result)
+        self.video_view.set_selected(self.follower.face_id)
+        self._show_followed(face)
+
+    def _show_followed(self, face: FaceResult | None) -> None:
+        """Every side widget shows, and names in its title, the one face the follower chose."""
+        face_id = self.follower.face_id
+        self.bars.set_face(face, face_id)
         self.geometry_panel.set_face(face)
         self.circumplex.set_selected(face_id)
         self.timeline.show_face(face_id)
 
+    def _show_face_count(self, count: int) -> None:
+        text = f"{count} face{'s' if count != 1 else ''}"
+        if text != self.face_count_label.text():
+            self.face_count_label.setText(text)
+
     def _reset_widgets(self) -> None:
+        self.follower.reset()
+        self.face_colours.reset()
         self.circumplex.reset()
         self.timeline.reset()
-        self.bars.set_face(None)
-        self.geometry_panel.set_face(None)
+        self._show_followed(None)
+        self._show_face_count(0)
 
     def show_error(self, message: str) -> None:
         self.video_view.set_message(message)
@@ -350,11 +365,9 @@ class MainWindow(QMainWindow):
             }
         )
         latency = f"{rates['latency_ms']:.0f} ms" if "latency_ms" in rates else "–"
-        faces = len(self.last_displayed.result.faces) if self.last_displayed is not None else 0
         self.status_label.setText(
             f"source {rates.get('captured', 0):.1f} fps · processed {rates.get('processed', 0):.1f} fps · "
-            f"shown {rates.get('displayed', 0):.1f} fps · latency {latency} · {self._device_name} · "
-            f"{faces} face{'s' if faces != 1 else ''}"
+            f"shown {rates.get('displayed', 0):.1f} fps · latency {latency} · {self._device_name} ·"
         )
 
     # -- settings -----------------------------------------------------------------------------

@@ -41,6 +41,9 @@ class CapturedFrame:
     frame: Frame
     captured_at: float  # time.monotonic() when the frame was read
     generation: int
+    # The generation plays the source from its start (newly opened, looped, replayed after its end),
+    # not from a seek: face IDs may start at 1 again.
+    starts_over: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class CaptureThread(QThread):
         self.frames_read = 0
         self.last_delivered: CapturedFrame | None = None  # a recording that stops at the end waits for this one
         self.generation = next_generation()
+        self._starts_over = True
         self._condition = threading.Condition()
         self._stopping = False
         self._paused = False
@@ -81,7 +85,7 @@ class CaptureThread(QThread):
     def set_paused(self, paused: bool) -> None:
         with self._condition:
             if not paused and self._at_end:
-                self._request_seek(0)
+                self._request_seek(0, starts_over=True)
             self._paused = paused
             self._pacer.restart()
             self._condition.notify_all()
@@ -96,9 +100,10 @@ class CaptureThread(QThread):
             self._stopping = True
             self._condition.notify_all()
 
-    def _request_seek(self, frame_index: int) -> int:
+    def _request_seek(self, frame_index: int, starts_over: bool = False) -> int:
         self._pending_seek = max(0, frame_index)
         self.generation = next_generation()
+        self._starts_over = starts_over
         self._deliver_one = self._paused
         self._at_end = False
         self._condition.notify_all()
@@ -128,7 +133,7 @@ class CaptureThread(QThread):
                     frames = iter(self.source)
                     self.frames.clear()
                     self._pacer.restart()
-                generation = self.generation
+                generation, starts_over = self.generation, self._starts_over
             frame = next(frames, None)
             if frame is None:
                 self._end_of_file()
@@ -141,7 +146,7 @@ class CaptureThread(QThread):
                 if generation != self.generation:
                     continue
                 self._deliver_one = False
-            self.last_delivered = CapturedFrame(frame, time.monotonic(), generation)
+            self.last_delivered = CapturedFrame(frame, time.monotonic(), generation, starts_over)
             self.deliver(self.last_delivered)
             self.frames_read += 1
 
@@ -160,7 +165,7 @@ class CaptureThread(QThread):
             if self._pending_seek is not None:
                 return
             if self.loop and self.source.frame_count:
-                self._request_seek(0)
+                self._request_seek(0, starts_over=True)
                 return
             self._at_end = True
             self._paused = True
@@ -213,7 +218,11 @@ class InferenceThread(QThread):
                     continue
                 self._apply_pending_settings()
                 if captured.generation != generation:
-                    self.pipeline.reset()  # a seek, loop or new source: old tracks mean nothing here
+                    # A seek, loop or new source: old tracks mean nothing here. IDs start at 1 again
+                    # when the source starts over, except in a recording, whose IDs stay unique.
+                    with self._recorder_lock:
+                        recording = self._recorder is not None
+                    self.pipeline.reset(restart_ids=captured.starts_over and not recording)
                     generation = captured.generation
                 frame = captured.frame
                 result = self.pipeline.process(frame.index, frame.time_s, frame.image)

@@ -118,9 +118,10 @@ class Pipeline:
             self.geometry.retain(live)
         return FrameResult(frame_index, time_s, tuple(faces))
 
-    def reset(self) -> None:
-        """Forget tracks and smoothing state, e.g. after seeking in a file; detect on the next frame."""
-        self.tracker.reset()
+    def reset(self, restart_ids: bool = False) -> None:
+        """Forget tracks and smoothing state, e.g. after seeking in a file; detect on the next frame.
+        `restart_ids`: face IDs start at 1 again (the file started over), see FaceTracker.reset."""
+        self.tracker.reset(restart_ids)
         self.smoother.reset()
         if self.geometry is not None:
             self.geometry.reset()

@@ -22,8 +22,10 @@ from fer_live.labels import CIRCUMPLEX, COLOURS, EXPRESSIONS
 from fer_live.sessions.reader import Session
 from fer_live.sessions.summary import (
     ALL_FACES,
+    MIN_FACE_SHARE,
     blink_onsets,
     expression_shares,
+    face_frame_counts,
     face_ids,
     face_track,
     geometry_seconds,
@@ -44,6 +46,9 @@ MARKER_TEXT_CHARS = 28
 # Okabe–Ito vermillion, bluish green, reddish purple: yaw, pitch, roll.
 POSE_COLOURS = {"yaw": "#d55e00", "pitch": "#009e73", "roll": "#cc79a7"}
 BLINK_BIN_S = 60.0
+# Faces with figures on the page (three PNGs each, embedded); every face that passes the presence
+# rule still has its interval rows in the page's table and in intervals.csv.
+PAGE_FACES = 12
 
 
 @dataclass
@@ -65,7 +70,7 @@ def write_report(session: Session, out_dir: Path, with_csv: bool = False) -> Rep
     files = ReportFiles(out_dir / REPORT_HTML)
     sections = []
     try:
-        for face_id in faces:
+        for face_id in faces[:PAGE_FACES]:
             figures = [
                 (f"face{face_id}_expressions.png", expression_figure(session, face_id)),
                 (f"face{face_id}_valence_arousal.png", timeline_figure(session, face_id)),
@@ -83,8 +88,8 @@ def write_report(session: Session, out_dir: Path, with_csv: bool = False) -> Rep
         if with_csv:
             files.intervals_csv = out_dir / INTERVALS_CSV
             write_intervals_csv(files.intervals_csv, summaries)
-        omitted = len(face_ids(results)) - len(faces)
-        files.html.write_text(_html(session, summaries, sections, omitted), encoding="utf-8")
+        left_out = _left_out_notes(results, faces, with_csv)
+        files.html.write_text(_html(session, summaries, sections, left_out), encoding="utf-8")
     except OSError as exc:
         raise FerLiveError(f"cannot write report in {out_dir}: {exc.strerror or exc}") from exc
     return files
@@ -242,6 +247,31 @@ def _face_section(session: Session, face_id: int, figures: list[Path]) -> str:
     )
 
 
+def _left_out_notes(results, faces: list[int], with_csv: bool) -> list[str]:
+    """What the page leaves out, face by face: faces past the page's figure cap, and faces under
+    the presence rule."""
+    counts = face_frame_counts(results)
+    notes = []
+    if without_figures := faces[PAGE_FACES:]:
+        where = "the interval table and intervals.csv" if with_csv else "the interval table"
+        notes.append(
+            f"{len(without_figures)} more face(s) pass the presence rule but have no figures here (at most "
+            f"{PAGE_FACES} faces, the most present first): {_face_list(without_figures, counts, len(results))}; "
+            f"their rows are in {where}."
+        )
+    if rare := [face_id for face_id in face_ids(results) if face_id not in faces]:
+        notes.append(
+            f"{len(rare)} face(s) seen in under {MIN_FACE_SHARE:.0%} of the frames have no section or rows of "
+            f"their own (they count in the \"all\" rows): {_face_list(rare, counts, len(results))}."
+        )
+    return notes
+
+
+def _face_list(face_ids: list[int], counts, frames: int, shown: int = 20) -> str:
+    listed = ", ".join(f"#{face_id} in {counts[face_id]} of {frames} frames" for face_id in face_ids[:shown])
+    return listed + (f" and {len(face_ids) - shown} more" if len(face_ids) > shown else "")
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
@@ -269,7 +299,7 @@ def _overview(session: Session) -> str:
     return _table(["", ""], [[key, value] for key, value in rows])
 
 
-def _html(session: Session, summaries, sections: list[str], omitted_faces: int) -> str:
+def _html(session: Session, summaries, sections: list[str], left_out: list[str]) -> str:
     marker_rows = [
         [f"{m.time_s:.2f}", str(m.video_frame), m.wall_time, m.key, m.label, m.note] for m in session.markers
     ]
@@ -295,8 +325,7 @@ def _html(session: Session, summaries, sections: list[str], omitted_faces: int) 
         )
     if not sections:
         notes.append("<p>No face was detected in this session.</p>")
-    if omitted_faces:
-        notes.append(f"<p>{omitted_faces} briefly seen face(s) (under 2% of the frames) have no section.</p>")
+    notes.extend(f"<p>{html.escape(note)}</p>" for note in left_out)
     title = f"fer_live session report — {session.info.get('participant') or session.path.name}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>

@@ -122,11 +122,21 @@ def face_ids(results: Sequence[FrameResult]) -> list[int]:
     return [face_id for face_id, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
-def main_faces(results: Sequence[FrameResult], min_share: float = 0.02, limit: int = 6) -> list[int]:
-    """The faces worth a section of their own: present in at least `min_share` of the frames, at most `limit`."""
-    counts = Counter(found.face_id for result in results for found in result.faces)
+# The presence rule: a face seen in fewer of the frames (a passer-by, a detector's false find) gets
+# no section or per-face rows of its own; it still counts in the "all" rows.
+MIN_FACE_SHARE = 0.02
+
+
+def face_frame_counts(results: Sequence[FrameResult]) -> Counter[int]:
+    """Face ID → the number of frames it appears in."""
+    return Counter(found.face_id for result in results for found in result.faces)
+
+
+def main_faces(results: Sequence[FrameResult], min_share: float = MIN_FACE_SHARE) -> list[int]:
+    """Every face that passes the presence rule (in at least `min_share` of the frames), most present first."""
+    counts = face_frame_counts(results)
     needed = max(1, min_share * len(results))
-    return [face_id for face_id in face_ids(results) if counts[face_id] >= needed][:limit]
+    return [face_id for face_id in face_ids(results) if counts[face_id] >= needed]
 
 
 def expression_shares(results: Sequence[FrameResult], face_id: int) -> dict[str, float]:

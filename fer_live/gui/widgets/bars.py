@@ -36,8 +36,9 @@ class EmotionBars(pg.PlotWidget):
             self._texts.append(text)
         self.set_face(None)
 
-    def set_face(self, face: FaceResult | None) -> None:
-        """Show `face`'s probabilities, or empty bars when no face is selected."""
+    def set_face(self, face: FaceResult | None, face_id: int | None = None) -> None:
+        """Show `face`'s probabilities; empty bars when no face is followed, or when face `face_id`
+        is followed but out of view in this frame (the title says which)."""
         values = np.zeros(NUM_CLASSES) if face is None else np.asarray(face.probs, dtype=float)
         self._bars.setOpts(width=values)
         # Text items and the title relayout when set, so they are touched only when their text changes.
@@ -46,7 +47,10 @@ class EmotionBars(pg.PlotWidget):
             if label != text.toPlainText():
                 text.setText(label)
             text.setPos(min(value, 0.86) + 0.01, row)
-        title = "no face" if face is None else f"face #{face.face_id}: {face.label} ({face.confidence:.0%})"
+        if face is not None:
+            title = f"face #{face.face_id}: {face.label} ({face.confidence:.0%})"
+        else:
+            title = "no face" if face_id is None else f"face #{face_id}: not in view"
         if title != self._title:
             self._title = title
             self.setTitle(title)

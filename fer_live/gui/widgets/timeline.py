@@ -35,6 +35,7 @@ class Timeline(pg.PlotWidget):
         self._valence = self.plot(pen=pg.mkPen(VALENCE_COLOUR, width=2), name="valence")
         self._arousal = self.plot(pen=pg.mkPen(AROUSAL_COLOUR, width=2), name="arousal")
         legend.setLabelTextColor("#cccccc")
+        self.setTitle("no face")
         self._scroll()
 
     def add_result(self, result: FrameResult) -> None:
@@ -52,8 +53,10 @@ class Timeline(pg.PlotWidget):
         self._redraw()
 
     def show_face(self, face_id: int | None) -> None:
+        """Plot face `face_id`'s history; the title names the face."""
         if face_id != self.face_id:
             self.face_id = face_id
+            self.setTitle("no face" if face_id is None else f"face #{face_id}: valence and arousal")
             self._redraw()
 
     def reset(self) -> None:
