@@ -8,7 +8,6 @@ is visible. `python -m fer_live.bench.netns COMMAND…` runs a command the same 
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import socket
@@ -77,6 +76,8 @@ def enter_checked(config: Path) -> None:
     names = [name for _, name in socket.if_nameindex()]
     if names != ["lo"]:
         raise SystemExit(f"fer_live.bench.netns: refusing to run: interfaces {names} besides loopback are visible")
+    import fcntl  # Unix only; the module itself stays importable elsewhere (namespace_unavailable says why not)
+
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         request = struct.pack("16sH", b"lo", 0)
         flags = struct.unpack("16sH", fcntl.ioctl(probe, _SIOCGIFFLAGS, request))[1]
