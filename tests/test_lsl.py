@@ -330,7 +330,14 @@ def test_the_window_says_once_when_it_cannot_stream_and_plays_on(qtbot, tmp_path
     window = MainWindow(Engine(random_weights, "cpu", threads=1), settings, store)
     qtbot.addWidget(window)
     messages = []
-    window.statusBar().messageChanged.connect(lambda text: text and messages.append(text))
+    bar = window.statusBar()
+    show_message = bar.showMessage
+
+    def spy(text: str, timeout: int = 0) -> None:
+        messages.append(text)
+        show_message(text, timeout)
+
+    monkeypatch.setattr(bar, "showMessage", spy)
     shown = []
     window.result_displayed.connect(shown.append)
     assert window.open_source_spec(str(one_face_video[0]))
