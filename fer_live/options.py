@@ -169,9 +169,13 @@ def add_smoothing(parser: argparse.ArgumentParser, remembered: bool = False) -> 
         type=bounded(0.0, 1.0, high_open=True),
         default=_default(default, remembered),
         metavar="S",
-        help="temporal smoothing per face in [0, 1): 0 = raw, 0.9 ≈ a 10-frame average "
-        f"({'remembered; the window starts at ' + str(default) if remembered else 'default 0, raw'}; "
-        f"the live window's default is {DEFAULT_GUI_SMOOTHING}, files' {DEFAULT_SMOOTHING})",
+        help="temporal smoothing per face in [0, 1): 0 = raw, 0.9 ≈ a 10-frame average ("
+        + (
+            f"remembered; first {DEFAULT_GUI_SMOOTHING}: the window smooths lightly as raw readings flicker "
+            f"on screen, while annotate and record default to {DEFAULT_SMOOTHING:g}, raw)"
+            if remembered
+            else f"default {DEFAULT_SMOOTHING:g}, raw; the live window's default is {DEFAULT_GUI_SMOOTHING})"
+        ),
     )
 
 

@@ -21,9 +21,16 @@ from fer_live.errors import FerLiveError
 from fer_live.options import greater_than
 
 MARKER_HELP = "type 1-9 [note] or 'm TEXT' + Enter to mark an event"
+MARKER_SYNTAX = (
+    "Markers: while recording, type a line and Enter on the terminal (or send lines on stdin with "
+    "--markers-from-stdin): '1' to '9', optionally followed by a note, marks a numbered event "
+    "(named by --markers-labels, e.g. '2 door opened'); 'm TEXT' marks a free-text one. Each marks "
+    "the frame being recorded when its line arrives, in markers.csv."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = MARKER_SYNTAX
     parser.add_argument("--source", required=True, help="camera index (0), video file, image folder, or 'demo'")
     parser.add_argument("--out", required=True, type=Path, help="new (or empty) folder for the session")
     parser.add_argument(

@@ -12,6 +12,7 @@ import signal
 import sys
 
 from fer_live import options
+from fer_live.gui.settings_location import user_settings_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_min_confidence(parser, remembered=True)
     options.add_smoothing(parser, remembered=True)
     options.add_lsl(parser, remembered=True)
-    parser.add_argument("--settings-file", help="INI file to remember settings in instead of the user's")
+    parser.add_argument(
+        "--settings-file",
+        metavar="INI",
+        help=f"file to remember the settings in (default: the user's file, {user_settings_file()})",
+    )
 
 
 def check_display() -> None:

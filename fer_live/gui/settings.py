@@ -8,10 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from fer_live import options
+from fer_live.gui.settings_location import APPLICATION, ORGANISATION
 from fer_live.pipeline.frames import PipelineSettings
-
-ORGANISATION = "fer_live"
-APPLICATION = "fer_live"
 
 
 @dataclass(frozen=True)

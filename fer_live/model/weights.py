@@ -14,6 +14,7 @@ from fer_live.model.config import ModelConfig
 from fer_live.model.se_resnet import SEResNet
 
 FORMAT = "fer_live.weights/1"
+EXPECTED = "expected a fer_live .pt weights file, as python -m training.train writes"
 
 
 def save_weights(path: str | Path, model: SEResNet, meta: dict | None = None) -> None:
@@ -33,16 +34,23 @@ def save_weights(path: str | Path, model: SEResNet, meta: dict | None = None) ->
 def load_weights(path: str | Path) -> tuple[SEResNet, dict]:
     """Rebuild the model from a weights file; every failure is a WeightsError naming the file."""
     path = Path(path)
+    if path.is_dir():
+        raise WeightsError(f"weights path is a folder: {path} ({EXPECTED})")
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
+    if path.suffix.lower() == ".onnx":
+        raise WeightsError(
+            f"{path} is an ONNX model, not a fer_live weights file: fer_live makes its ONNX models from "
+            f"the .pt file (choose the runtime with --backend); {EXPECTED}"
+        )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise WeightsError(f"weights file is corrupt or not a fer_live weights file: {path}") from exc
+        raise WeightsError(f"weights file is corrupt or not a fer_live weights file: {path} ({EXPECTED})") from exc
     except Exception as exc:  # weights_only refuses pickled objects with its own error types
-        raise WeightsError(f"weights file could not be read safely: {path} ({exc.__class__.__name__})") from exc
+        raise WeightsError(f"not a fer_live weights file, or not one safe to read: {path} ({EXPECTED})") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise WeightsError(f"not a fer_live weights file (format {FORMAT!r} expected): {path}")
+        raise WeightsError(f"not a fer_live weights file (format {FORMAT!r} expected): {path} ({EXPECTED})")
     try:
         config = ModelConfig.from_dict(payload["config"])
     except (KeyError, TypeError, ValueError) as exc:

@@ -198,6 +198,8 @@ def open_source(spec: str | int | Path) -> Source:
     if text.isdigit():
         return CameraSource(int(text))
     path = Path(text)
+    if text.startswith("-") and text[1:].isdigit() and not path.exists():
+        raise SourceError(f"no camera {text}: camera indices start at 0 (or give a video file, image folder or 'demo')")
     if path.is_dir():
         return ImageFolderSource(path)
     return VideoFileSource(path)

@@ -70,6 +70,8 @@ class Session:
     @classmethod
     def load(cls, path: str | Path) -> Session:
         path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise FerLiveError(f"not a session folder: {path} is a file (give the folder fer-live record wrote)")
         if not path.is_dir():
             raise FerLiveError(f"session folder not found: {path}")
         info = read_json(path / SESSION_JSON)

@@ -1,0 +1,121 @@
+"""Messages and help of every command (issue 17, item 13): a wrong kind of input says what was
+expected, in one line, with the same exit status in every command; the help states defaults,
+the settings file and the marker syntax."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from fer_live import cli
+from fer_live.assets import IRIS_MODEL
+
+ERROR = "fer-live: error: "
+
+
+def run(capsys, *argv) -> tuple[int, str]:
+    status = cli.main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return status, captured.err
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(ERROR), err
+    return lines[0]
+
+
+def text_file(tmp_path):
+    path = tmp_path / "notes.pt"
+    path.write_text("not weights\n")
+    return path
+
+
+def onnx_file(tmp_path):
+    return shutil.copy(IRIS_MODEL, tmp_path / "model.onnx")
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda tmp: tmp, "weights path is a folder"),
+        (text_file, "not a fer_live weights file"),
+        (onnx_file, "is an ONNX model, not a fer_live weights file"),
+    ],
+    ids=["folder", "text", "onnx"],
+)
+@pytest.mark.parametrize("command", ["annotate", "record"])
+def test_the_wrong_kind_of_weights_file_says_a_fer_live_pt_is_expected(
+    capsys, tmp_path, one_face_video, make, expected, command
+):
+    weights = make(tmp_path)
+    video, _ = one_face_video
+    if command == "annotate":
+        argv = ["annotate", video, "-o", tmp_path / "out", "--weights", weights]
+    else:
+        argv = ["record", "--source", video, "--out", tmp_path / "session", "--weights", weights]
+    status, err = run(capsys, *argv)
+    line = one_line(err)
+    assert status == 2 and expected in line and "expected a fer_live .pt weights file" in line
+    assert "Error" not in line  # no exception class names (KeyError, UnpicklingError)
+    assert not (tmp_path / "session").exists() and not list((tmp_path / "out").glob("*.csv"))
+
+
+def test_report_of_a_file_says_a_session_folder_is_expected(capsys, one_face_video):
+    video, _ = one_face_video
+    status, err = run(capsys, "report", video)
+    assert status == 2
+    assert one_line(err) == f"{ERROR}not a session folder: {video} is a file (give the folder fer-live record wrote)"
+
+
+def test_a_negative_camera_index_is_not_called_a_missing_video(capsys, tmp_path):
+    status, err = run(capsys, "record", "--source", "-1", "--out", tmp_path / "session")
+    assert status == 2
+    assert one_line(err).startswith(f"{ERROR}no camera -1: camera indices start at 0")
+    assert not (tmp_path / "session").exists()
+
+
+@pytest.mark.parametrize("command", ["annotate", "record", "gui"])
+def test_a_number_that_is_not_finite_is_refused_by_every_command(capfd, command):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--smooth", "nan"])
+    err = capfd.readouterr().err.strip()
+    assert exit_info.value.code == 2 and len(err.splitlines()) == 1
+    assert "argument --smooth: not a finite number: 'nan'" in err
+
+
+def help_text(capsys, command: str) -> str:
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    return " ".join(capsys.readouterr().out.split())  # unwrapped
+
+
+def test_help_states_defaults_the_settings_file_and_the_marker_syntax(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    gui = help_text(capsys, "gui")
+    settings_file = tmp_path / "config" / "fer_live" / "fer_live.ini"
+    assert f"(default:theuser'sfile,{settings_file})" in "".join(gui.split())  # argparse breaks long words
+    assert "remembered; first 0.5" in gui and "annotate and record default to 0, raw" in gui
+
+    annotate = help_text(capsys, "annotate")
+    for option, default in [
+        ("--jobs N", "(default 1)"),
+        ("--detector {full,short}", "(default full)"),
+        ("--min-confidence C", "(default 0.5)"),
+        ("--min-face-size PX", "(default 0"),
+        ("--smooth S", "(default 0, raw; the live window's default is 0.5)"),
+    ]:
+        assert default in annotate.split(option, 2)[2].split(" --")[0], option
+
+    record = help_text(capsys, "record")
+    assert "'1' to '9', optionally followed by a note, marks a numbered event" in record
+    assert "'m TEXT' marks a free-text one" in record
+
+
+def test_the_help_names_the_file_qsettings_uses(monkeypatch, tmp_path, qapp):
+    from fer_live.gui.settings import open_store
+    from fer_live.gui.settings_location import user_settings_file
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert open_store().fileName() == str(user_settings_file())
