@@ -196,6 +196,12 @@ def test_long_status_messages_wrap_whole_and_one_at_a_time(make_window, qtbot, t
     qtbot.waitUntil(whole_and_apart, timeout=5_000)
     assert label.text() == message and label.toolTip() == message
 
+    # Every message passes through messageChanged, as QStatusBar's own do.
+    heard = []
+    bar.messageChanged.connect(heard.append)
+    bar.showMessage("one", 50)
+    qtbot.waitUntil(lambda: heard == ["one", ""], timeout=2_000)
+
     # While recording, a marker's message replaces the last one, beside the recording clock.
     assert window.recording.start(SessionMetadata("P10"), tmp_path / "sessions") is not None
     qtbot.waitUntil(lambda: window.recording.status_label.text().startswith("● Recording"), timeout=5_000)

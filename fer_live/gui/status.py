@@ -62,6 +62,7 @@ class MessageStatusBar(QStatusBar):
         """Show `text` (for `timeout` ms; 0: until the next message)."""
         self._expiry.stop()
         self.message_label.setText(text)
+        self.messageChanged.emit(text)  # as QStatusBar does, for whoever listens
         if timeout > 0:
             self._expiry.start(timeout)
 
@@ -71,3 +72,4 @@ class MessageStatusBar(QStatusBar):
     def clearMessage(self) -> None:
         self._expiry.stop()
         self.message_label.setText("")
+        self.messageChanged.emit("")
