@@ -9,7 +9,7 @@ pass, and needs no runtime beyond the onnxruntime fer_live ships.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -37,16 +37,29 @@ EYE_OUTLINES = (
 
 
 @dataclass(frozen=True)
+class EyeCrops:
+    """The iris model's inputs for one face (the subject's right eye first; the left one mirrored)
+    and the 2×3 matrices taking crop coordinates back to the frame."""
+
+    pixels: np.ndarray  # 2 × 64 × 64 × 3 float32, RGB in [0, 1]
+    matrices: tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
 class Mesh:
-    """One face's landmarks in frame pixels; z is depth in the same pixel scale, larger = farther."""
+    """One face's landmarks in frame pixels; z is depth in the same pixel scale, larger = farther.
+
+    `FaceMesh.landmarks` fills the points and cuts the eye crops; `FaceMesh.eyes` then fills the
+    irises and eyelids (two steps, so the two models can run in different threads)."""
 
     points: np.ndarray  # 468 × 3 float32
     frame_size: tuple[int, int]  # width, height of the frame it was found in
-    irises: np.ndarray  # 2 × 5 × 2 float32: centre then 4 rim points; the subject's right eye first
+    presence: float
+    eye_crops: EyeCrops | None = None
+    irises: np.ndarray | None = None  # 2 × 5 × 2 float32: centre then 4 rim points; subject's right eye first
     # 2 × 16 × 2 float32: the iris model's eyelid outlines, in EYE_OUTLINES order: one corner,
     # the lower lid, the other corner (index 8), the upper lid from the first corner's side (9–15).
-    eyelids: np.ndarray
-    presence: float
+    eyelids: np.ndarray | None = None
 
 
 def roi_matrix(centre: tuple[float, float], side: float, angle: float, size: int) -> np.ndarray:
@@ -79,6 +92,22 @@ def eye_outlines(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return landmarks[list(EYE_OUTLINES[0]), :2], landmarks[list(EYE_OUTLINES[1]), :2]
 
 
+def eye_crops(frame: np.ndarray, points: np.ndarray) -> EyeCrops:
+    """Both eyes' iris-model crops, from the mesh's eye corners. The model knows one eye, so the
+    other eye's crop is mirrored going in (and its points mirrored coming out), as MediaPipe does."""
+    crops, matrices = [], []
+    for eye, (outer, inner) in enumerate(EYE_CORNERS):
+        a, b = points[outer, :2], points[inner, :2]
+        left, right = (a, b) if a[0] <= b[0] else (b, a)
+        angle = math.atan2(right[1] - left[1], right[0] - left[0])
+        side = IRIS_ROI_SCALE * float(np.linalg.norm(b - a))
+        matrix = roi_matrix(tuple((a + b) / 2), max(side, 1.0), angle, IRIS_INPUT)
+        crop = warp(frame, matrix, IRIS_INPUT)
+        crops.append(crop[:, ::-1] if eye == 1 else crop)
+        matrices.append(matrix)
+    return EyeCrops(np.stack(crops), (matrices[0], matrices[1]))
+
+
 def to_frame(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
@@ -101,8 +130,13 @@ class FaceMesh:
         self._iris = ort.InferenceSession(str(assets.IRIS_MODEL), options, providers=providers)
 
     def measure(self, frame: np.ndarray, box: tuple[float, float, float, float], angle: float) -> Mesh | None:
-        """The mesh of the face in `box` (x, y, w, h) whose eye line is at `angle` radians, or None
-        when the face is too small or the model finds no face there."""
+        """The complete mesh (landmarks, irises, eyelids) of the face in `box` (x, y, w, h) whose eye
+        line is at `angle` radians, or None when the face is too small or the model finds none there."""
+        found = self.landmarks(frame, box, angle)
+        return self.eyes([found])[0] if found is not None else None
+
+    def landmarks(self, frame: np.ndarray, box: tuple[float, float, float, float], angle: float) -> Mesh | None:
+        """The first step of `measure`: the 468 points and the eye crops, no irises or eyelids yet."""
         if self._mesh is None:
             raise RuntimeError("face mesh is closed")
         x, y, w, h = box
@@ -117,32 +151,26 @@ class FaceMesh:
         points = np.empty((468, 3), np.float32)
         points[:, :2] = to_frame(raw[:, :2], matrix)
         points[:, 2] = raw[:, 2] * math.hypot(matrix[0, 0], matrix[1, 0])
-        irises, eyelids = self._eyes(frame, points)
         height, width = frame.shape[:2]
-        return Mesh(points, (width, height), irises, eyelids, presence)
+        return Mesh(points, (width, height), presence, eye_crops(frame, points))
 
-    def _eyes(self, frame: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Iris centre and rim, and eyelid outline, of both eyes. The model knows one eye, so the other eye's crop is
-        mirrored going in and its points mirrored coming out, as MediaPipe does."""
-        crops, matrices = [], []
-        for eye, (outer, inner) in enumerate(EYE_CORNERS):
-            a, b = points[outer, :2], points[inner, :2]
-            left, right = (a, b) if a[0] <= b[0] else (b, a)
-            angle = math.atan2(right[1] - left[1], right[0] - left[0])
-            side = IRIS_ROI_SCALE * float(np.linalg.norm(b - a))
-            matrix = roi_matrix(tuple((a + b) / 2), max(side, 1.0), angle, IRIS_INPUT)
-            crop = warp(frame, matrix, IRIS_INPUT)
-            if eye == 1:
-                crop = crop[:, ::-1]
-            crops.append(crop)
-            matrices.append(matrix)
-        contours, iris = self._iris.run(None, {"input": np.ascontiguousarray(np.stack(crops))})
-        eyes = []
-        for raw, count in ((iris, 5), (contours[:, : 16 * 3], 16)):
-            found = raw.reshape(2, count, 3)[:, :, :2].copy()
-            found[1, :, 0] = IRIS_INPUT - found[1, :, 0]
-            eyes.append(np.stack([to_frame(found[e], matrices[e]) for e in range(2)]).astype(np.float32))
-        return eyes[0], eyes[1]
+    def eyes(self, meshes: list[Mesh]) -> list[Mesh]:
+        """The second step of `measure`: irises and eyelids of every mesh, in one batch of the iris model."""
+        if self._iris is None:
+            raise RuntimeError("face mesh is closed")
+        if not meshes:
+            return []
+        batch = np.ascontiguousarray(np.concatenate([m.eye_crops.pixels for m in meshes]))
+        contours, irises = self._iris.run(None, {"input": batch})
+        done = []
+        for i, found in enumerate(meshes):
+            eyes = []
+            for raw, count in ((irises[2 * i : 2 * i + 2], 5), (contours[2 * i : 2 * i + 2, : 16 * 3], 16)):
+                points = raw.reshape(2, count, 3)[:, :, :2].copy()
+                points[1, :, 0] = IRIS_INPUT - points[1, :, 0]  # the left eye went in mirrored
+                eyes.append(np.stack([to_frame(points[e], found.eye_crops.matrices[e]) for e in range(2)]))
+            done.append(replace(found, irises=eyes[0].astype(np.float32), eyelids=eyes[1].astype(np.float32)))
+        return done
 
     def close(self) -> None:
         self._mesh = self._iris = None

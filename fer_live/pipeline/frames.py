@@ -50,8 +50,8 @@ class Pipeline:
 
     `process` = `locate` → `crop_faces` + `mesh_faces` → `engine.predict` → `assemble`.
     fer_live.pipeline.stream runs the first three in one thread and the others in another: `locate`
-    alone touches the detector, `mesh_faces` the mesh, `assemble` the tracker, smoother and per-face
-    geometry state, each called in frame order.
+    alone touches the detector, `mesh_faces` the face-mesh model, `assemble` the tracker, smoother,
+    iris model and per-face geometry state, each called in frame order.
     """
 
     def __init__(self, settings: PipelineSettings = PipelineSettings(), weights=None, engine: Engine | None = None):
@@ -89,10 +89,11 @@ class Pipeline:
         return [self.engine.crop(image, d.box, d.angle) for d in detections]
 
     def mesh_faces(self, image: np.ndarray, detections: list[Detection]) -> list[Mesh | None]:
-        """Each face's mesh; None for a face too small or unclear for it, or all None without geometry."""
+        """Each face's mesh landmarks and eye crops (`assemble` adds the irises and eyelids); None for a
+        face too small or unclear for it, or all None without geometry."""
         if self.mesh is None:
             return [None] * len(detections)
-        return [self.mesh.measure(image, d.box, d.angle) for d in detections]
+        return [self.mesh.landmarks(image, d.box, d.angle) for d in detections]
 
     def assemble(
         self,
@@ -104,9 +105,10 @@ class Pipeline:
         meshes: list[Mesh | None] | None = None,
     ) -> FrameResult:
         """Track and smooth a frame's located faces given the model's outputs for their crops, and
-        turn their meshes (from `mesh_faces`) into geometry."""
+        turn their meshes (from `mesh_faces`) into geometry. The iris model runs here rather than in
+        `mesh_faces`: it costs twice the mesh, and this balances the stream's two threads."""
         ids = self.tracker.update(detections)
-        meshes = meshes if meshes is not None else [None] * len(detections)
+        meshes = self._with_eyes(meshes if meshes is not None else [None] * len(detections))
         faces = []
         for face_id, det, p, v, mesh in zip(ids, detections, probs, va, meshes, strict=True):
             p, v = self.smoother.smooth(face_id, p, v)
@@ -117,6 +119,13 @@ class Pipeline:
         if self.geometry is not None:
             self.geometry.retain(live)
         return FrameResult(frame_index, time_s, tuple(faces))
+
+    def _with_eyes(self, meshes: list[Mesh | None]) -> list[Mesh | None]:
+        found = [m for m in meshes if m is not None]
+        if not found or self.mesh is None:
+            return meshes
+        done = iter(self.mesh.eyes(found))
+        return [next(done) if m is not None else None for m in meshes]
 
     def reset(self, restart_ids: bool = False) -> None:
         """Forget tracks and smoothing state, e.g. after seeking in a file; detect on the next frame.

@@ -1,10 +1,11 @@
 """Pipelined frame processing: decoding, face location and inference overlap in separate threads.
 
 `process_stream(frames, pipeline)` yields exactly the FrameResults that `pipeline.process` gives
-frame by frame, in the same order: one thread decodes, one runs `pipeline.locate` and
-`pipeline.crop_faces`, and the caller's thread runs the model and `pipeline.assemble` (tracking,
-smoothing). OpenCV, MediaPipe and onnxruntime release the GIL, so the stages overlap; bounded
-queues keep memory flat however long the video.
+frame by frame, in the same order: one thread decodes, one runs `pipeline.locate`,
+`pipeline.crop_faces` and `pipeline.mesh_faces`, and the caller's thread runs the model and
+`pipeline.assemble` (tracking, smoothing, the iris model and face geometry). OpenCV, MediaPipe
+and onnxruntime release the GIL, so the stages overlap; bounded queues keep memory flat however
+long the video.
 
 When the model falls behind, the faces of all waiting frames (up to BATCH_FRAMES) go through it in
 one batch, cheaper per face; only when the engine's outputs do not depend on the batch
