@@ -124,7 +124,7 @@ def test_import_scanner_resolves_relative_imports(tmp_path):
 LAYERS = (
     ("shared vocabulary", ("fer_live", "fer_live.errors", "fer_live.labels", "fer_live.results",
                            "fer_live.results_csv", "fer_live.landmarks_file", "fer_live.options", "fer_live.assets",
-                           "fer_live.checksums", "fer_live.atomic")),
+                           "fer_live.checksums", "fer_live.atomic", "fer_live.native_stderr")),
     ("model", ("fer_live.model",)),
     ("inference", ("fer_live.inference",)),
     ("faces", ("fer_live.faces",)),

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +13,7 @@ import numpy as np
 from fer_live.assets import DETECTOR_MODELS
 from fer_live.errors import FerLiveError
 from fer_live.inference.preprocess import eye_angle
+from fer_live.native_stderr import native_stderr_captured, write_stderr
 from fer_live.options import DEFAULT_DETECTOR, DEFAULT_MIN_CONFIDENCE
 
 # Native log lines at INFO/WARNING level, from LiteRT ("INFO: [environment.cc:36] ...",
@@ -25,56 +22,24 @@ NATIVE_CHATTER = re.compile(r"^(?:INFO|WARNING): |^[IW]\d{4} \d")
 # LiteRT logs this once per process, at whichever detection first gets a tensor that is not
 # 64-byte aligned (it depends on the allocator, so on no frame in particular).
 ONE_OFF_WARNING = "Input tensor memory is not aligned"
-_muting = threading.Lock()
 _one_off_warning_seen = False
-_scratch: tuple[int, int] | None = None  # (process id, file descriptor) of the file fd 2 goes to while muted
-
-
-def _scratch_fd() -> int:
-    """An unnamed scratch file of this process (a forked child makes its own)."""
-    global _scratch
-    if _scratch is None or _scratch[0] != os.getpid():
-        with tempfile.TemporaryFile() as scratch:
-            _scratch = (os.getpid(), os.dup(scratch.fileno()))
-    return _scratch[1]
 
 
 @contextmanager
 def native_stderr_muted() -> Iterator[None]:
-    """Run a MediaPipe step with fd 2 going to a scratch file, then pass on all but its chatter.
+    """Run a MediaPipe step with fd 2 caught, then pass on all but its chatter.
 
     LiteRT and absl print INFO/WARNING lines straight to fd 2 when a detector is created, first
     used and closed; neither GLOG_minloglevel nor TF_CPP_MIN_LOG_LEVEL nor any API of the wheel
-    turns them off. Anything else written meanwhile (errors, other threads' output) is replayed
-    when the step ends, and everything is replayed if the step fails. Costs ~20 µs.
+    turns them off. Anything else written meanwhile (errors, other threads' output) is passed on
+    when the step ends, and everything is if the step fails.
     """
     global _one_off_warning_seen
-    with _muting:
-        try:
-            sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError, AttributeError):  # no usable stderr (e.g. pythonw): nothing to mute
-            yield
-            return
-        scratch = _scratch_fd()
-        os.dup2(scratch, 2)
-        failed = False
-        try:
-            yield
-        except Exception:
-            failed = True  # (not on Ctrl-C: an interrupted start-up needs no diagnosis)
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            if size := os.lseek(scratch, 0, os.SEEK_CUR):
-                lines = os.pread(scratch, size, 0).decode(errors="replace").splitlines(keepends=True)
-                os.ftruncate(scratch, 0)
-                os.lseek(scratch, 0, os.SEEK_SET)
-                _one_off_warning_seen |= any(ONE_OFF_WARNING in line for line in lines)
-                kept = lines if failed else [line for line in lines if not NATIVE_CHATTER.match(line)]
-                if kept:
-                    os.write(2, "".join(kept).encode())
+    with native_stderr_captured() as lines:
+        yield
+    _one_off_warning_seen |= any(ONE_OFF_WARNING in line for line in lines)
+    if kept := [line for line in lines if not NATIVE_CHATTER.match(line)]:
+        write_stderr(kept)
 
 
 @dataclass(frozen=True)
