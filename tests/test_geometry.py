@@ -255,3 +255,13 @@ def test_recorded_session_with_geometry_reports_its_blinks_and_head_pose(tmp_pat
     seconds = len(pattern) / 30
     html = (report / "report.html").read_text()
     assert f"4 blinks ({60 * 4 / seconds:.1f} per minute)" in html
+
+
+def test_head_pose_follows_a_turning_head_without_jumps(measure):
+    """A face turning steadily in the image plane, 0° → 36° over 37 frames, through one tracker."""
+    frame = framed(FACES[4])
+    tracker = GeometryTracker(load_reference())
+    rolls = np.array([measure(rotated(frame, angle), tracker).roll for angle in range(0, 37)])
+    steps = np.diff(rolls)
+    assert np.abs(steps - 1.0).max() < 1.5  # each frame turns 1°: no jumps
+    assert abs((rolls[-1] - rolls[0]) - 36.0) < 2.0

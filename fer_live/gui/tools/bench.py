@@ -1,7 +1,7 @@
 """Benchmark the live window: play a video paced like a camera through the real window and threads,
 then print JSON with displayed fps, capture-to-display latency, dropped frames and memory.
 
-    python -m fer_live.gui.tools.bench --source VIDEO --seconds 20 [--weights W | --random-weights]
+    python -m fer_live.gui.tools.bench --source VIDEO --seconds 20 [--weights W | --random-weights] [--geometry]
 """
 
 from __future__ import annotations
@@ -35,7 +35,10 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict:
     make_application()
     machine = machine_info()  # before loading anything: the load average says how busy the machine was
     engine, weights = harness.load_engine(args, scratch)
-    window = harness.open_window(engine, args.source, scratch)
+    from fer_live.gui.settings import GuiSettings
+
+    settings = GuiSettings(loop_video=True, geometry=args.geometry)
+    window = harness.open_window(engine, args.source, scratch, settings=settings)
     try:
         harness.run_for(args.warmup)  # imports, first detector call, symbol caches
         capture, stats = window.capture, window.stats
@@ -70,6 +73,7 @@ def measure(args: argparse.Namespace, scratch: Path) -> dict:
         "peak_rss_mb": round(process_peak_rss_mb(), 1),
         "device": engine.device_name,
         "weights": weights,
+        "geometry": args.geometry,
         "qt_platform": _platform(),
         "machine": machine,
     }
@@ -90,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default="demo", help="video file (or 'demo', or a camera index)")
     parser.add_argument("--seconds", type=greater_than(0), default=20.0, help="measured playing time")
     parser.add_argument("--warmup", type=bounded(0, math.inf), default=3.0, help="seconds played before measuring")
+    parser.add_argument("--geometry", action="store_true", help="with face geometry on (mesh, head pose, eyes)")
     harness.add_model_arguments(parser)
     args = parser.parse_args(argv)
     harness.ensure_platform()
