@@ -124,3 +124,17 @@ def test_synthetic_source_draws_moving_faces_that_come_and_go(shared_data):
     away = [i for i, f in enumerate(frames) if np.array_equal(f.image, background)]
     assert away == [9, 10, 11]  # the only face is away in the fourth period
     assert not np.array_equal(frames[0].image, frames[1].image)  # and moves otherwise
+
+
+def test_rows_go_into_the_table_before_the_notes_that_follow_it(tmp_path):
+    from fer_live.bench.record import COLUMNS, HEADER, append_row
+
+    results = tmp_path / "results.md"
+    results.write_text(HEADER + "| old | row | a | b | c | d |\n\n## Notes\n\nprose\n", encoding="utf-8")
+    append_row(results, dict.fromkeys(COLUMNS, "new"))
+    lines = results.read_text(encoding="utf-8").splitlines()
+    assert lines[lines.index("| old | row | a | b | c | d |") + 1] == "| new | new | new | new | new | new |"
+    assert lines[-3:] == ["## Notes", "", "prose"]
+    fresh = tmp_path / "fresh.md"
+    append_row(fresh, dict.fromkeys(COLUMNS, "x|y"))
+    assert fresh.read_text(encoding="utf-8") == HEADER + "| x\\|y | x\\|y | x\\|y | x\\|y | x\\|y | x\\|y |\n"

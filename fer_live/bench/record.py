@@ -25,11 +25,23 @@ def utc_now() -> str:
 
 
 def append_row(path: Path, values: dict[str, str]) -> None:
-    """Append a row (creating the file with its header); `|` in values is escaped."""
+    """Add a row at the end of the results table (creating the file with its header), before any
+    notes that follow the table; `|` in values is escaped."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.is_file() or path.stat().st_size == 0
     cells = [values[column].replace("|", "\\|").replace("\n", " ") for column in COLUMNS]
-    with open(path, "a", encoding="utf-8") as out:
-        if new:
-            out.write(HEADER)
-        out.write(f"| {' | '.join(cells)} |\n")
+    row = f"| {' | '.join(cells)} |\n"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if not text.strip():
+        text = HEADER
+    lines = text.splitlines(keepends=True)
+    header_at = next((i for i, line in enumerate(lines) if line.startswith(f"| {COLUMNS[0]} |")), None)
+    if header_at is None:
+        lines += ["\n", *HEADER.splitlines(keepends=True)[-2:]]
+        header_at = len(lines) - 2
+    end = header_at
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    if end > 0 and not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    lines.insert(end, row)
+    path.write_text("".join(lines), encoding="utf-8")
