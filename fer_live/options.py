@@ -31,6 +31,13 @@ DEFAULT_GUI_SMOOTHING = 0.5
 DEFAULT_GEOMETRY = False
 # |yaw| or |pitch| beyond this many degrees: the expression is not trusted (pose_ok = 0, greyed out live).
 DEFAULT_POSE_LIMIT = 45.0
+# Expected-expression prior (fer_live.inference.operating_point): named strengths τ of the
+# training-prior correction; `recommended` is the τ the weights carry (chosen on validation).
+PRIOR_TAUS = {"natural": 0.0, "balanced": 1.0}
+RECOMMENDED_PRIOR = "recommended"
+DEFAULT_PRIOR = RECOMMENDED_PRIOR
+# Participant calibration: how long a face holds still and neutral for its baseline.
+DEFAULT_CALIBRATION_SECONDS = 3.0
 
 
 def inference_threads(jobs: int = 1) -> int:
@@ -91,6 +98,26 @@ def greater_than(low: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def parse_prior(text: str) -> str:
+    """`natural`, `balanced`, `recommended` or a number τ in [0, 1] (returned as given); else ValueError."""
+    if text in PRIOR_TAUS or text == RECOMMENDED_PRIOR:
+        return text
+    try:
+        tau = float(text)
+    except ValueError:
+        raise ValueError(f"prior must be natural, balanced, recommended or a number in [0, 1], not {text!r}") from None
+    if not 0.0 <= tau <= 1.0:
+        raise ValueError(f"prior τ must be within [0, 1], not {text}")
+    return text
+
+
+def prior(text: str) -> str:
+    try:
+        return parse_prior(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def shard(text: str) -> tuple[int, int]:
@@ -229,3 +256,35 @@ def add_lsl(parser: argparse.ArgumentParser, remembered: bool = False, wait: boo
             help="with --lsl, wait up to S seconds for a consumer before streaming each video "
             f"(default {DEFAULT_LSL_WAIT_S:g}; 0 = start at once)",
         )
+
+
+def add_prior(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
+    parser.add_argument(
+        "--prior",
+        type=prior,
+        default=_default(DEFAULT_PRIOR, remembered),
+        metavar="P",
+        help="how likely each expression is expected to be: natural (the training mix, e.g. everyday "
+        "video), balanced (every expression alike, e.g. posed, lab or demo faces), recommended (the "
+        "weights' choice between them) or a number in [0, 1] from natural to balanced "
+        f"({_said(DEFAULT_PRIOR, remembered)})",
+    )
+
+
+def add_calibration(parser: argparse.ArgumentParser) -> None:
+    """Participant calibration from the video itself or from a saved calibration file (not both)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--calibrate-seconds",
+        type=greater_than(0.0),
+        metavar="S",
+        help="take the first S seconds of every face (track) as its neutral baseline: the person is "
+        "assumed to hold a neutral face then; a baseline that is not neutral is refused (reported per face)",
+    )
+    group.add_argument(
+        "--calibration",
+        type=Path,
+        metavar="FILE.json",
+        help="apply the baselines of a saved calibration (made with these weights), by face ID; "
+        "a file with one baseline applies to every face",
+    )

@@ -23,7 +23,7 @@ PROB_COLUMNS = tuple(f"p_{name}" for name in EXPRESSIONS)
 CSV_COLUMNS = (
     "frame", "time_s", "face_id", "x", "y", "w", "h", "det_score",
     *PROB_COLUMNS,
-    "label", "valence", "arousal",
+    "label", "valence", "arousal", "calibrated",
 )
 # fer_live.faces.geometry defines each: degrees for angles (yaw > 0 face turned to the image's right,
 # pitch > 0 chin up, roll > 0 clockwise on screen), eye openness ~1 open / ~0 closed, blink 1 while
@@ -78,6 +78,10 @@ class FaceResult:
     valence: float
     arousal: float
     geometry: FaceGeometry | None = None
+    # True when the face's neutral baseline was applied (participant calibration); raw = without it.
+    calibrated: bool = False
+    # 0–1 while the face's baseline is being collected (shown on the face, never saved), else None.
+    calibration_progress: float | None = None
 
     @property
     def label(self) -> str:
@@ -119,6 +123,7 @@ def result_rows(result: FrameResult) -> list[dict[str, str]]:
             "valence": f"{face.valence:.4f}",
             "arousal": f"{face.arousal:.4f}",
             **geometry_fields(face.geometry),
+            "calibrated": "1" if face.calibrated else "0",
         }
         rows.append(row)
     return rows
@@ -213,6 +218,7 @@ def _frame_from_rows(rows: list[dict[str, str]]) -> FrameResult:
             valence=_float(r["valence"]),
             arousal=_float(r["arousal"]),
             geometry=_geometry_from_row(r),
+            calibrated=r.get("calibrated") == "1",
         )
         for r in rows
         if r.get("face_id")

@@ -73,3 +73,58 @@ def onnx_cache_in_tmp(tmp_path_factory):
     patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     yield
     patch.undo()
+
+
+# A training mix like FERPlus's (neutral/happy common, contempt rare), and a neutral face that
+# reads mostly neutral: what training.operating_point stores, in round numbers.
+TEST_CLASS_PRIOR = (0.32, 0.26, 0.14, 0.12, 0.04, 0.02, 0.08, 0.02)
+TEST_NEUTRAL_REFERENCE = (-0.3, -2.5, -2.0, -3.0, -4.0, -5.0, -3.5, -4.5)
+
+
+@pytest.fixture(scope="session")
+def calibratable_weights(tmp_path_factory) -> Path:
+    """random_weights' model with an operating point in its metadata (class prior, τ 0.35, neutral reference)."""
+    import torch
+
+    from fer_live.labels import EXPRESSIONS
+    from fer_live.model import ModelConfig, SEResNet, save_weights
+
+    torch.manual_seed(0)
+    meta = {
+        "operating_point": {
+            "class_prior": dict(zip(EXPRESSIONS, TEST_CLASS_PRIOR, strict=True)),
+            "recommended_tau": 0.35,
+            "neutral_reference": {
+                "log_probs": dict(zip(EXPRESSIONS, TEST_NEUTRAL_REFERENCE, strict=True)),
+                "valence": 0.05,
+                "arousal": -0.1,
+                "rows": 100,
+            },
+        }
+    }
+    path = tmp_path_factory.mktemp("weights") / "calibratable.pt"
+    save_weights(path, SEResNet(ModelConfig(widths=(8, 16, 32, 64), blocks=(1, 1, 1, 1))), meta)
+    return path
+
+
+@pytest.fixture(scope="session")
+def subjects_folder(tmp_path_factory, shared_data) -> Path:
+    """Real people of muxspace (named photos): 3 subjects with neutral and other rows, 1 without
+    neutral rows, as a labels.csv folder with a `subject` column (split test)."""
+    import csv
+    import shutil
+
+    from tests.training_data import muxspace_subject_rows
+
+    folder = tmp_path_factory.mktemp("subjects")
+    (folder / "images").mkdir()
+    rows = muxspace_subject_rows(shared_data / "muxspace")
+    with (folder / "labels.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["file", "expression", "subject", "split"])
+        writer.writeheader()
+        for row in rows:
+            name = Path(row["file"]).name
+            shutil.copy(shared_data / "muxspace" / row["file"], folder / "images" / name)
+            row = {"file": f"images/{name}", "expression": row["expression"], "subject": row["subject"]}
+            writer.writerow({**row, "split": "test"})
+    return folder

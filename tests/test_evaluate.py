@@ -19,8 +19,9 @@ from training.data import load_folder
 from training.metrics import dimensional_metrics
 from training.predict import predict_arrays
 
-PROMISED = {"n", "accuracy", "accuracy_7", "macro_f1", "kappa", "alpha", "auc", "auc_pr", "per_class", "no_face"}
-EXTRA = {"weighted_f1", "split", "weights", "data", "tta"}
+PROMISED = {"n", "accuracy", "accuracy_7", "balanced_accuracy", "macro_f1", "kappa", "alpha", "auc", "auc_pr"}
+PROMISED |= {"per_class", "no_face"}
+EXTRA = {"weighted_f1", "split", "weights", "data", "tta", "operating_point"}
 ERROR = "python -m training.evaluate: error: "
 
 

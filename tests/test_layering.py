@@ -11,7 +11,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 QT_ROOTS = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6", "PySide2", "qtpy")
 # What training/ may use of the app: the shared vocabulary, the model, the runtimes it builds for
-# (input preparation, the ONNX export, the int8 file format) and the detector (for --detect).
+# (input preparation, the ONNX export, the int8 file format), the detector (for --detect) and the
+# operating point (evaluate scores probabilities as the app reports them).
 TRAINING_MAY_IMPORT = (
     "fer_live.errors",
     "fer_live.labels",
@@ -22,6 +23,7 @@ TRAINING_MAY_IMPORT = (
     "fer_live.inference.preprocess",
     "fer_live.inference.onnx",
     "fer_live.inference.int8",
+    "fer_live.inference.operating_point",
     "fer_live.faces.detection",
 )
 

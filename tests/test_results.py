@@ -21,7 +21,7 @@ from fer_live.results import (
 
 EXPECTED_COLUMNS = (
     "frame,time_s,face_id,x,y,w,h,det_score,p_neutral,p_happy,p_sad,p_surprise,p_fear,p_disgust,p_anger,"
-    "p_contempt,label,valence,arousal"
+    "p_contempt,label,valence,arousal,calibrated"
 ).split(",")
 
 

@@ -108,6 +108,10 @@ def test_resume_after_a_stop_reproduces_the_straight_run(tiny_ferplus, tiny_diff
     assert (tmp_path / "straight" / "curves.png").stat().st_size > 1000
     model, meta = load_weights(best)
     assert model.config.widths == TINY.widths and meta["command"] == "test" and "val_score" in meta["val"]
+    # The runtime's operating point rides along: the training class prior, a τ chosen on validation.
+    point = meta["operating_point"]
+    assert sum(point["class_prior"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert point["recommended_tau"] in point["tau_choice"]["validation"]
 
 
 def write_toml(path: Path, text: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -61,3 +62,22 @@ def tiny_diffusionfer(dest: Path, n_train: int = 16) -> Path:
     gradient = np.tile(np.linspace(40, 220, 224, dtype=np.uint8), (224, 1))
     cv2.imwrite(str(folder / NO_FACE_FILE), cv2.merge([gradient, gradient, gradient]))
     return folder
+
+
+# Named people in muxspace (LFW photos): three with neutral rows, one (Amelia_Vega) without.
+MUXSPACE_SUBJECTS = {"Tony_Blair": 6, "Colin_Powell": 6, "Gerhard_Schroeder": 6, "Amelia_Vega": 3}
+
+
+def muxspace_subject_rows(muxspace: Path) -> list[dict]:
+    """Per subject in MUXSPACE_SUBJECTS, its first n neutral rows and first n other rows (file order),
+    each with a `subject` column."""
+    _, rows = read_labels(muxspace)
+    picked = []
+    for subject, n in MUXSPACE_SUBJECTS.items():
+        own = sorted(
+            (r for r in rows if re.fullmatch(rf"{subject}_\d+\.\w+", Path(r["file"]).name)), key=lambda r: r["file"]
+        )
+        neutral = [r for r in own if r["expression"] == "neutral"][:n]
+        others = [r for r in own if r["expression"] not in ("neutral", "")][:n]
+        picked += [{**r, "subject": subject} for r in neutral + others]
+    return picked

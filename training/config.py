@@ -43,9 +43,6 @@ class TrainConfig:
     beta: float = 0.9999
     # Sampling probability ∝ frequency^(−power) of a row's plurality class: 0 = natural, 1 = balanced.
     class_sampling_power: float = 0.0
-    # > 0: after training, fold per-class logit offsets that lift every class's validation recall
-    # to this floor into the exported weights (training/calibrate.py); 0 = off.
-    recall_floor: float = 0.0
     # Beta(α, α) of mixup / CutMix on images and vote distributions (training/mixing.py); 0 = off.
     mixup: float = 0.0
     cutmix: float = 0.0

@@ -1,6 +1,7 @@
 """Score a weights file on a data set folder: expression classes and valence/arousal.
 
-    python -m training.evaluate --weights W --data DIR [--split test] [--detect] [--tta] [--json OUT] [--confusion PNG]
+    python -m training.evaluate --weights W --data DIR [--split test] [--detect] [--tta] [--prior P] [--calibrate]
+                                [--json OUT] [--confusion PNG]
 
 Expression scores use the rows with a label in the `expression` column (FERPlus: the plurality
 label; ties and unknown are blank and left out; val/test rows that duplicate train images are
@@ -14,6 +15,12 @@ lower accuracy, recall, F1, κ and α), their class probabilities are uniform (A
 valence/arousal prediction is (0, 0).
 
 With --tta each crop's probabilities and valence/arousal are averaged with its mirror image's.
+
+Probabilities are scored at an operating point (--prior, as in the app; default the weights'
+recommended one). With --calibrate (data with a `subject` column) each subject's rows labelled
+neutral are that subject's neutral baseline, applied to all of the subject's rows as the app's
+participant calibration does; a neutral row's own image is left out of its baseline, so no row
+is scored against itself. Subjects without neutral rows stay uncalibrated and are counted.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_live import options
 from fer_live.errors import FerLiveError
+from fer_live.inference.operating_point import RECOMMENDED, Baseline, OperatingPoint
 from fer_live.labels import EXPRESSIONS, NUM_CLASSES
 from fer_live.options import DEFAULT_DETECTOR, DETECTOR_RANGES
 
@@ -52,6 +61,8 @@ def evaluate(
     detector_range: str = DEFAULT_DETECTOR,
     fmt: str | None = None,
     tta: bool = False,
+    prior: str = RECOMMENDED,
+    calibrate: bool = False,
 ) -> Evaluation:
     """Scores of `weights` on one split of the data folder `data` (format guessed unless `fmt`)."""
     # Imported here so that --help and argument errors answer at once.
@@ -63,14 +74,24 @@ def evaluate(
     from training.metrics import categorical_metrics, dimensional_metrics
     from training.predict import predict_arrays
 
-    model, _ = load_weights(weights)
+    model, meta = load_weights(weights)
+    operating_point = OperatingPoint.from_meta(meta, prior)
     fmt = fmt or guess_format(data)
+    if calibrate:
+        subjects = {r["file"]: r.get("subject") or "" for r in dataset_rows(data, fmt, split)}
+        if not any(subjects.values()):
+            raise ValueError(f"--calibrate needs a `subject` column in the labels of {data}")
     faces = load_data(data, fmt, model.config, split, detect, detector_range)
     if len(faces) + len(faces.no_face) == 0:
         raise ValueError(f"no images in split {split or 'all'!r} of {data}")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device)
     probs, va_pred = predict_arrays(model, faces.images, device, tta=tta)
+    raw_logits = np.log(np.maximum(probs, 1e-30))
+    baselines, calibration = (None, None)
+    if calibrate:
+        baselines, calibration = subject_baselines([subjects[f] for f in faces.files], faces.label, raw_logits, va_pred)
+    probs, va_pred = operating_point.apply(raw_logits, va_pred, baselines)
 
     missed_files = set(faces.no_face)
     missed = [r for r in dataset_rows(data, fmt, split) if r["file"] in missed_files] if missed_files else []
@@ -83,7 +104,18 @@ def evaluate(
     labelled = labels >= 0
     categorical = categorical_metrics(labels[labelled], probs[labelled], found[labelled]) if labelled.any() else None
     report = {"n": int(labelled.sum())}
-    for key in ("accuracy", "accuracy_7", "macro_f1", "weighted_f1", "kappa", "alpha", "auc", "auc_pr", "per_class"):
+    for key in (
+        "accuracy",
+        "accuracy_7",
+        "balanced_accuracy",
+        "macro_f1",
+        "weighted_f1",
+        "kappa",
+        "alpha",
+        "auc",
+        "auc_pr",
+        "per_class",
+    ):
         report[key] = categorical[key] if categorical else None
     measured = ~np.isnan(va_true).any(axis=1)
     if measured.any():
@@ -91,8 +123,46 @@ def evaluate(
             report[name] = dimensional_metrics(va_pred[measured, i], va_true[measured, i])
     report["no_face"] = len(missed)
     report["tta"] = tta
+    report["operating_point"] = operating_point.describe()
+    if calibration is not None:
+        report["calibration"] = calibration
     report.update({"split": split or "all", "weights": str(weights), "data": str(data)})
     return Evaluation(report, categorical, len(labels), int(measured.sum()))
+
+
+def subject_baselines(
+    subjects: list[str], labels: np.ndarray, raw_logits: np.ndarray, va: np.ndarray
+) -> tuple[list[Baseline | None], dict]:
+    """Each row's baseline: its subject's neutral-labelled rows (less the row itself), and the counts."""
+    from fer_live.labels import INDEX
+
+    subjects_arr = np.array(subjects)
+    baselines: list[Baseline | None] = [None] * len(subjects)
+    counts = {"subjects": 0, "calibrated_subjects": 0, "subjects_without_neutral": 0, "refused_subjects": 0}
+    refusals = {}
+    for subject in sorted(set(subjects) - {""}):
+        counts["subjects"] += 1
+        rows = np.flatnonzero(subjects_arr == subject)
+        neutral = rows[labels[rows] == INDEX["neutral"]]
+        if len(neutral) == 0:
+            counts["subjects_without_neutral"] += 1
+            continue
+        whole = Baseline.from_raw(raw_logits[neutral], va[neutral])
+        refusal = whole.refusal(min_frames=1)
+        if refusal is not None:
+            counts["refused_subjects"] += 1
+            refusals[subject] = refusal
+            continue
+        counts["calibrated_subjects"] += 1
+        for row in rows:
+            others = neutral[neutral != row]
+            if len(others) == len(neutral):
+                baselines[row] = whole
+            elif len(others):
+                baselines[row] = Baseline.from_raw(raw_logits[others], va[others])
+    counts["calibrated_rows"] = sum(b is not None for b in baselines)
+    counts["uncalibrated_rows"] = len(baselines) - counts["calibrated_rows"]
+    return baselines, {**counts, "refusals": refusals}
 
 
 def format_report(result: Evaluation, detect: bool) -> str:
@@ -114,9 +184,19 @@ def format_report(result: Evaluation, detect: bool) -> str:
             f"no face  {report['no_face']} of {result.n_images} images (the app's detector found none; "
             "counted as wrong predictions in every score, V/A predicted as 0)"
         )
+    point = report["operating_point"]
+    lines.append(f"prior    {point['prior']} (τ = {point['tau']:g})")
+    if "calibration" in report:
+        c = report["calibration"]
+        lines.append(
+            f"calibrated {c['calibrated_subjects']} of {c['subjects']} subjects by their neutral rows "
+            f"({c['subjects_without_neutral']} without neutral rows, {c['refused_subjects']} refused); "
+            f"{c['calibrated_rows']} rows calibrated, {c['uncalibrated_rows']} not"
+        )
     if report["accuracy"] is not None:
         lines += [
             f"accuracy     {num(report['accuracy'])}   (over {report['n']} labelled images)",
+            f"balanced accuracy {num(report['balanced_accuracy'])}   (mean per-class recall)",
             f"accuracy_7   {num(report['accuracy_7'])}   (contempt images and the contempt output left out)",
             f"macro F1     {num(report['macro_f1'])}   weighted F1 {num(report['weighted_f1'])}",
             f"Cohen kappa  {num(report['kappa'])}   Krippendorff alpha {num(report['alpha'])}",
@@ -183,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"detector range with --detect (default {DEFAULT_DETECTOR})",
     )
     parser.add_argument("--tta", action="store_true", help="average each crop with its mirror image (flip TTA)")
+    options.add_prior(parser)
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="calibrate each subject (labels' `subject` column) by its neutral-labelled rows",
+    )
     parser.add_argument("--json", help="write the scores as JSON here")
     parser.add_argument("--confusion", help="write the confusion matrix as a PNG here")
     args = parser.parse_args(argv)
@@ -190,7 +276,17 @@ def main(argv: list[str] | None = None) -> int:
     # MediaPipe's C++ logs (INFO/WARNING on every detector start) would bury the summary.
     os.environ.setdefault("GLOG_minloglevel", "2")
     try:
-        result = evaluate(args.weights, args.data, split, args.detect, args.detector, args.format, args.tta)
+        result = evaluate(
+            args.weights,
+            args.data,
+            split,
+            args.detect,
+            args.detector,
+            args.format,
+            args.tta,
+            args.prior,
+            args.calibrate,
+        )
         print(format_report(result, args.detect))
         if args.json:
             Path(args.json).write_text(json.dumps(_json_safe(result.report), indent=2) + "\n")

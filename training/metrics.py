@@ -59,6 +59,8 @@ def categorical_metrics(labels: np.ndarray, probs: np.ndarray, found: np.ndarray
     - accuracy_7: for comparison with 7-class systems — rows whose true class is contempt are
       left out and the contempt output is masked, so the prediction is the argmax over the
       other 7 classes; no-face rows are still wrong.
+    - balanced_accuracy: recall averaged over the classes present in `labels` (each expression
+      counts alike, however rare; no-face rows are misses).
     - macro_f1 / weighted_f1: F1 averaged over the classes present in `labels`, unweighted /
       weighted by support.
     - kappa: Cohen's κ; alpha: Krippendorff's α (nominal), truth and prediction as two coders.
@@ -92,6 +94,7 @@ def categorical_metrics(labels: np.ndarray, probs: np.ndarray, found: np.ndarray
         "n": int(len(labels)),
         "accuracy": float(np.mean(predicted == labels)),
         "accuracy_7": float(np.mean(predicted_7 == labels[without_contempt])) if without_contempt.any() else None,
+        "balanced_accuracy": float(np.mean([np.mean(predicted[labels == c] == c) for c in present])),
         "macro_f1": float(f1_score(labels, predicted, labels=present, average="macro", zero_division=0)),
         "weighted_f1": float(f1_score(labels, predicted, labels=present, average="weighted", zero_division=0)),
         "kappa": _quiet(lambda: float(cohen_kappa_score(labels, predicted))),

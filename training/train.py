@@ -30,16 +30,17 @@ from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 from fer_live.inference.preprocess import to_model_input
 from fer_live.labels import NUM_CLASSES
-from fer_live.model import ModelConfig, SEResNet, load_weights, save_weights
+from fer_live.model import ModelConfig, SEResNet, save_weights
 from fer_live.options import at_least, greater_than
 from training.augment import augment
-from training.calibrate import CONFIDENCE_Z, choose_offsets, fold_into_bias
 from training.config import DataSpec, TrainConfig, load_config
 from training.data import FaceSet, derive_va, va_prototypes
 from training.datasets import load_spec
 from training.distill import distilled_targets, teacher_probabilities
 from training.losses import TaskWeighting, class_weights, soft_cross_entropy, va_loss, weighted_ccc
 from training.mixing import mix_batch
+from training.operating_point import describe as describe_operating_point
+from training.operating_point import store_operating_point
 from training.predict import predict_arrays
 
 PROG = "python -m training.train"
@@ -310,38 +311,13 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
         f"best epoch {state['best_epoch']} (val score {state['best_score']:.4f}), "
         f"training time {state['wall_seconds'] / 60:.1f} min"
     )
-    if cfg.recall_floor > 0:
-        best = calibrate(best, out / "calibrated.pt", val_set, cfg.recall_floor, device)
+    # The runtime's operating point (class prior, recommended τ, neutral reference) rides in the weights.
+    print(describe_operating_point(store_operating_point(best, train_set, repeats, val_set, cfg)))
     if cfg.export:
         Path(cfg.export).parent.mkdir(parents=True, exist_ok=True)
         Path(cfg.export).write_bytes(best.read_bytes())
         print(f"exported {best} → {cfg.export}")
     return best
-
-
-def calibrate(best: Path, out: Path, val: FaceSet, floor: float, device) -> Path:
-    """Write `out`: the best weights with the per-class logit offsets chosen on validation folded in.
-
-    A separate file, so that re-running (e.g. --resume after the last epoch) never adjusts twice.
-    """
-    model, meta = load_weights(best)
-    model.to(device)
-    probs, _ = predict_arrays(model, val.images, device)
-    offsets, scores = choose_offsets(np.log(np.maximum(probs, 1e-30)), val.label, floor)
-    fold_into_bias(model, offsets)
-    names = model.config.classes
-    recall = {names[c]: r for c, r in scores["recall"].items()}
-    raised = {names[c]: round(float(o), 2) for c, o in enumerate(offsets) if o > 0}
-    meta["logit_offsets"] = {
-        "offsets": raised,
-        "recall_floor": floor,
-        "confidence_z": CONFIDENCE_Z,
-        "val_accuracy": scores["accuracy"],
-        "val_recall": recall,
-    }
-    save_weights(out, model, meta)
-    print(f"logit offsets {raised} (val accuracy {scores['accuracy']:.4f}, recall {recall}) → {out}")
-    return out
 
 
 def _hardware(device: torch.device) -> str:

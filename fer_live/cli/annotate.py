@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     options.add_threads(parser)
     options.add_backend(parser)
+    options.add_prior(parser)
+    options.add_calibration(parser)
     parser.add_argument(
         "--detect-every",
         type=at_least(1),
@@ -97,6 +99,18 @@ def prepare_out_dir(out_dir: Path) -> None:
         raise OutputError(f"output folder {out_dir} is not writable: {exc.strerror or exc}") from None
 
 
+def check_calibration(path: Path, weights: Path | None) -> None:
+    """Refuse a missing, damaged or foreign calibration file before any video is opened."""
+    from fer_live import assets
+    from fer_live.checksums import file_sha256
+    from fer_live.faces.baselines import load_calibration
+
+    weights = weights or assets.WEIGHTS
+    if not Path(weights).is_file():
+        return  # the engine reports the missing weights in its own words
+    load_calibration(path, file_sha256(weights))
+
+
 def run(args: argparse.Namespace) -> int:
     from fer_live.cli.pool import annotate_in_parallel, annotate_serially
     from fer_live.pipeline.frames import PipelineSettings
@@ -123,7 +137,12 @@ def run(args: argparse.Namespace) -> int:
         detect_every=args.detect_every,
         geometry=args.geometry,
         pose_limit=args.pose_limit,
+        prior=args.prior,
+        calibrate_seconds=args.calibrate_seconds or 0.0,
+        calibration=str(args.calibration) if args.calibration else None,
     )
+    if args.calibration:
+        check_calibration(args.calibration, args.weights)
     if not videos:
         print(f"shard {args.shard[0]}/{args.shard[1]} has no videos (of {len(set(args.videos))})")
         return 0
@@ -146,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
             interrupted = True
             return
         print(summary.line(), flush=True)
+        for line in summary.refusals():
+            print(f"fer-live: warning: {line}", file=sys.stderr, flush=True)
         if summary.skipped_frames:
             count = len(summary.skipped_frames)
             plural = "s" if count > 1 else ""

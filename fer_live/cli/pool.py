@@ -25,7 +25,7 @@ def annotate_serially(
     """One video after another; with `lsl` (an LslOutput), each is streamed too."""
     from fer_live.inference.engine import Engine
 
-    engine = Engine(weights, settings.device, settings.threads, settings.backend)
+    engine = Engine(weights, settings.device, settings.threads, settings.backend, settings.prior)
     for video in videos:
         out_csv = csv_path(out_dir, video)
         options = {"with_landmarks": with_landmarks, "lsl": lsl, "lsl_wait_s": lsl_wait_s}
@@ -50,7 +50,7 @@ def _worker_start(settings, weights, stop_event, bar_lock, slots, with_landmarks
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tqdm.set_lock(bar_lock)
     _worker.update(
-        engine=Engine(weights, settings.device, settings.threads, settings.backend),
+        engine=Engine(weights, settings.device, settings.threads, settings.backend, settings.prior),
         settings=settings,
         with_landmarks=with_landmarks,
         stop_event=stop_event,
@@ -96,7 +96,7 @@ def annotate_in_parallel(videos, out_dir, settings, weights, jobs, report, with_
     # A bad weights file or device fails once, here, rather than in every worker.
     resolve_device(settings.device)
     # Also exports and caches the ONNX model once, so the workers do not all export it at start.
-    Engine(weights, "cpu", backend=settings.backend)
+    Engine(weights, "cpu", backend=settings.backend, prior=settings.prior)
     # spawn: each worker starts clean (no forked torch/MediaPipe threads) and builds its own pipeline.
     context = multiprocessing.get_context("spawn")
     stop_event = context.Event()

@@ -62,6 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_detector(parser)
     options.add_min_confidence(parser)
     options.add_geometry(parser)
+    options.add_prior(parser)
+    options.add_calibration(parser)
     parser.add_argument(
         "--segment-seconds", type=greater_than(0), default=2.0, help="length of each video segment file (default 2 s)"
     )
@@ -85,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads or options.inference_threads(),
         geometry=args.geometry,
         pose_limit=args.pose_limit,
+        prior=args.prior,
+        calibrate_seconds=args.calibrate_seconds or 0.0,
+        calibration=str(args.calibration) if args.calibration else None,
     )
     # Everything that can fail on bad input is opened before the session folder is created.
     with (
@@ -150,8 +155,22 @@ def _record(source, pipeline, recorder, args, stop, marker_lines, lsl) -> str:
         recorder.write(frame, result, wall_time=captured)
         # Stamped when captured in real time; a file read as fast as it goes follows its own clock.
         lsl.push(result, captured_at if pacer is not None or source.is_live else None)
+        _note_calibrations(pipeline, recorder, frame.time_s)
         _drain_markers(marker_lines, recorder, lsl)
     return "interrupt" if stop.requested else "source ended"
+
+
+def _note_calibrations(pipeline, recorder, time_s: float) -> None:
+    """Baselines that were collected (or refused) this frame go into session.json; refusals are told."""
+    while pipeline.calibration_outcomes:
+        outcome = pipeline.calibration_outcomes.pop(0)
+        recorder.add_calibration(
+            outcome.track_id, time_s, outcome.baseline.to_dict() if outcome.baseline else None, outcome.refusal
+        )
+        if outcome.refusal:
+            print(
+                f"fer-live: warning: face {outcome.track_id}: calibration refused: {outcome.refusal}", file=sys.stderr
+            )
 
 
 class _StopSignals:

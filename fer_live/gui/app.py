@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_min_confidence(parser, remembered=True)
     options.add_smoothing(parser, remembered=True)
     options.add_lsl(parser, remembered=True)
+    options.add_prior(parser, remembered=True)
     parser.add_argument(
         "--settings-file",
         metavar="INI",
@@ -99,12 +100,13 @@ def run(args: argparse.Namespace) -> int:
         min_confidence=args.min_confidence,
         smoothing=args.smooth,
         stream_lsl=args.lsl,
+        prior=args.prior,
     )
     source = session = None
     try:
         # Weights and an explicit source are checked before any window: a missing or corrupt file
         # is the user's to fix, never replaced by a random model or a different source.
-        engine = Engine(args.weights, settings.device)
+        engine = Engine(args.weights, settings.device, prior=settings.prior)
         if is_session_folder(args.source):
             session = Session.load(args.source)
         elif args.source is not None:

@@ -30,6 +30,8 @@ class GuiSettings:
     trail_seconds: float = 3.0
     timeline_seconds: float = 20.0
     stream_lsl: bool = False  # Lab Streaming Layer output (gui/lsl.py)
+    prior: str = options.DEFAULT_PRIOR  # expected-expression prior (fer_live.inference.operating_point)
+    calibration_seconds: float = options.DEFAULT_CALIBRATION_SECONDS  # how long Calibrate collects
 
     def pipeline_settings(self) -> PipelineSettings:
         return PipelineSettings(
@@ -40,6 +42,7 @@ class GuiSettings:
             threads=options.inference_threads(),
             geometry=self.geometry,
             pose_limit=self.pose_limit,
+            prior=self.prior,
         )
 
     def with_overrides(self, **values) -> GuiSettings:
@@ -96,4 +99,14 @@ def _valid(settings: GuiSettings) -> bool:
         and 0.0 <= settings.pose_limit <= 90.0
         and settings.trail_seconds > 0
         and settings.timeline_seconds > 0
+        and settings.calibration_seconds > 0
+        and _valid_prior(settings.prior)
     )
+
+
+def _valid_prior(text: str) -> bool:
+    try:
+        options.parse_prior(text)
+    except ValueError:
+        return False
+    return True

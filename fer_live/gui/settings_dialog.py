@@ -10,12 +10,23 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QWidget,
 )
 
 from fer_live.gui.settings import GuiSettings
 from fer_live.options import DETECTOR_RANGES, DEVICES
 
+# The expected-expression prior in a non-expert's words (fer_live.inference.operating_point).
+PRIOR_LABELS = {
+    "recommended": "Everyday video (recommended)",
+    "natural": "Everyday video, strict (names rare expressions least often)",
+    "balanced": "Posed / lab / demo (every expression equally likely)",
+}
+PRIOR_EXPLANATION = (
+    "Everyday video: expressions as common as in daily life, mostly neutral and happy. "
+    "Posed / lab / demo: people act out every expression, so fear, disgust and contempt are named more readily."
+)
 DETECTOR_LABELS = {
     "full": "full range (faces down to ~60 px, slower)",
     "short": "short range (faces near the camera, faster)",
@@ -48,8 +59,21 @@ class SettingsDialog(QDialog):
         self._pose_limit.setToolTip("expressions of faces turned further than this (|yaw| or |pitch|) are greyed out")
         self._lsl = _check("Stream to LSL", settings.stream_lsl)
         self._lsl.setToolTip("Send readings and markers as Lab Streaming Layer streams (e.g. for LabRecorder)")
+        self._prior = QComboBox()
+        for name, text in PRIOR_LABELS.items():
+            self._prior.addItem(text, name)
+        if settings.prior not in PRIOR_LABELS:  # a number given with --prior stays selectable
+            self._prior.addItem(f"Custom (prior strength {settings.prior})", settings.prior)
+        self._prior.setCurrentIndex(self._prior.findData(settings.prior))
+        prior_help = QLabel(PRIOR_EXPLANATION)
+        prior_help.setWordWrap(True)
+        self._calibration = _spin(1.0, 30.0, 0.5, settings.calibration_seconds, suffix=" s")
+        self._calibration.setToolTip("How long a face holds still and neutral when you press Calibrate (K)")
 
         form = QFormLayout(self)
+        form.addRow("Expected expressions", self._prior)
+        form.addRow("", prior_help)
+        form.addRow("Calibration time", self._calibration)
         form.addRow("Device", self._device)
         form.addRow("Face detector", self._detector)
         form.addRow("Minimum detection confidence", self._confidence)
@@ -85,6 +109,8 @@ class SettingsDialog(QDialog):
             trail_seconds=self._trail.value(),
             timeline_seconds=self._timeline.value(),
             stream_lsl=self._lsl.isChecked(),
+            prior=self._prior.currentData(),
+            calibration_seconds=round(self._calibration.value(), 2),
         )
 
 

@@ -55,6 +55,15 @@ class PlaybackToolbar(QToolBar):
         self.record_button.clicked.connect(lambda: self.set_recording(not self.record_button.isChecked()))
         self.record_button.clicked.connect(self.record_clicked)
         self.addWidget(self.record_button)
+        self.calibrate_menu = QMenu(self)
+        self.calibrate_button = QToolButton()
+        self.calibrate_button.setText("Calibrate")
+        self.calibrate_button.setToolTip(
+            "Participant calibration: the selected face (or every face) holds a neutral face for a few seconds (K)"
+        )
+        self.calibrate_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.calibrate_button.setMenu(self.calibrate_menu)
+        self.addWidget(self.calibrate_button)
         self.settings_button = QToolButton()
         self.settings_button.setText("Settings")
         self.settings_button.setToolTip("Device, detector, smoothing, overlays (Ctrl+,)")

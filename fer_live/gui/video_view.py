@@ -55,6 +55,7 @@ class VideoView(QWidget):
         self.show_labels = True
         self.show_va = True
         self.show_mesh = True  # draws only faces that carry geometry
+        self.calibration_seconds = 3.0  # the countdown drawn on a face whose baseline is being collected
 
     # -- content ------------------------------------------------------------------------------
     def set_frame(self, image: np.ndarray, result: FrameResult, selected_id: int | None, captured_at: float) -> None:
@@ -183,6 +184,15 @@ class VideoView(QWidget):
             painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, chip_text)
             painter.setPen(_text_colour_on(colour))
             painter.drawText(label, Qt.AlignmentFlag.AlignCenter, label_text)
+        if face.calibration_progress is not None:
+            self._paint_countdown(painter, face.calibration_progress, box, metrics)
+        elif face.calibrated:
+            # A calibrated face carries a small mark, so readers know its values are relative to its own neutral.
+            side = metrics.height() + 2 * pad
+            mark = QRectF(box.right() - side, box.top(), side, side)
+            painter.fillRect(mark, QColor(20, 120, 60, 220))
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "N")
         if self.show_va:
             va_text = f"V {face.valence:+.2f}  A {face.arousal:+.2f}"
             va_rect = QRectF(
@@ -208,6 +218,19 @@ class VideoView(QWidget):
             direction = rotation @ axis
             painter.setPen(QPen(colour, 2.5))
             painter.drawLine(origin, origin + QPointF(direction[0] * length, direction[1] * length))
+
+    def _paint_countdown(self, painter: QPainter, progress: float, box: QRectF, metrics: QFontMetricsF) -> None:
+        """Seconds left and a filling bar across the face while its neutral baseline is collected."""
+        left = max(0.0, (1.0 - progress) * self.calibration_seconds)
+        text = f"neutral face · {left:.0f} s" if left >= 0.5 else "neutral face · done"
+        bar_h = max(6.0, box.height() / 14)
+        track = QRectF(box.left(), box.bottom() - bar_h, box.width(), bar_h)
+        painter.fillRect(track, QColor(0, 0, 0, 150))
+        painter.fillRect(QRectF(track.left(), track.top(), track.width() * progress, bar_h), QColor(80, 200, 120, 230))
+        banner = QRectF(box.left(), box.center().y() - metrics.height(), box.width(), 2 * metrics.height())
+        painter.fillRect(banner, QColor(0, 0, 0, 150))
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(banner, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_message(self, painter: QPainter) -> None:
         font = QFont(self.font())

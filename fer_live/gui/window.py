@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBox
 from fer_live.errors import SourceError
 from fer_live.gui import none_guard
 from fer_live.gui import settings as gui_settings
+from fer_live.gui.calibration import ParticipantCalibration
 from fer_live.gui.cameras import available_cameras
 from fer_live.gui.follow import FaceFollower
 from fer_live.gui.lsl import LslStreaming
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.lsl = LslStreaming(self)
         self.recording = SessionRecording(self)
         self.review = SessionReview(self)
+        self.calibration = ParticipantCalibration(self)
         self._apply_view_settings()
         self.resize(1280, 800)
         geometry = store.value("window/geometry")
@@ -394,6 +396,7 @@ class MainWindow(QMainWindow):
         self.video_view.show_va = self.settings.show_va
         self.video_view.show_mesh = self.settings.show_mesh
         self.geometry_panel.enabled = self.settings.geometry
+        self.video_view.calibration_seconds = self.settings.calibration_seconds
         self.video_view.update()
         self.circumplex.trail_seconds = self.settings.trail_seconds
         self.timeline.window_seconds = self.settings.timeline_seconds

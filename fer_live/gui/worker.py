@@ -179,6 +179,7 @@ class InferenceThread(QThread):
     failed = Signal(str)
     device_changed = Signal(str)
     recording_failed = Signal(object, str)  # (recorder, why): it could not write and has been detached
+    calibration_finished = Signal(object)  # a faces.baselines.Outcome: a face's baseline, or why it was refused
 
     def __init__(self, pipeline: Pipeline, frames: LatestSlot[CapturedFrame], results: LatestSlot[ProcessedFrame]):
         super().__init__()
@@ -193,12 +194,31 @@ class InferenceThread(QThread):
         self._recorder_lock = threading.Lock()
         self._recorder: Recorder | None = None
         self.lsl: LslOutput | None = None  # streams every processed frame when set (gui/lsl.py)
+        self._last_time_s = 0.0
 
     def set_recorder(self, recorder: Recorder | None) -> None:
         """Record every frame processed from now on into `recorder` (None: stop). Recording here
         rather than in the GUI thread keeps frames the display drops, and the GUI free of encoding."""
         with self._recorder_lock:
             self._recorder = recorder
+
+    def request_calibration(self, face_ids: list[int] | None, seconds: float) -> None:
+        """Collect neutral baselines for these faces (None: every face) from the next frame on."""
+        with self._lock:
+            self.pipeline.request_calibration(face_ids, seconds)
+
+    def clear_calibration(self, face_ids: list[int] | None = None) -> None:
+        """Stop applying these faces' baselines (None: all); a recording notes it."""
+        with self._lock:
+            self.pipeline.request_clear_calibration(face_ids)
+        self._note_calibration(None if face_ids is None else face_ids, None, None)
+
+    def use_baselines(self, baselines: dict) -> None:
+        """Apply loaded baselines (track ID → Baseline) from the next frame on."""
+        with self._lock:
+            self.pipeline.request_baselines(baselines)
+        for face_id, baseline in baselines.items():
+            self._note_calibration([face_id], baseline.to_dict(), None)
 
     def configure(self, settings: PipelineSettings) -> None:
         """Use new detector/smoothing/device settings from the next frame on."""
@@ -229,6 +249,12 @@ class InferenceThread(QThread):
                 self._record(captured, result)
                 if self.lsl is not None:
                     self.lsl.push(result, captured.captured_at)
+                self._last_time_s = frame.time_s
+                while self.pipeline.calibration_outcomes:
+                    outcome = self.pipeline.calibration_outcomes.pop(0)
+                    baseline = outcome.baseline.to_dict() if outcome.baseline else None
+                    self._note_calibration([outcome.track_id], baseline, outcome.refusal)
+                    self.calibration_finished.emit(outcome)
                 self.frames_processed += 1
                 if self.results.put(ProcessedFrame(captured, result)):
                     self.result_ready.emit()
@@ -247,16 +273,32 @@ class InferenceThread(QThread):
                 self.recording_failed.emit(self._recorder, str(exc))
                 self._recorder = None
 
+    def _note_calibration(self, face_ids: list[int] | None, baseline: dict | None, refusal: str | None) -> None:
+        with self._recorder_lock:
+            if self._recorder is None:
+                return
+            for face_id in face_ids if face_ids is not None else [None]:
+                self._recorder.add_calibration(face_id, self._last_time_s, baseline, refusal)
+
     def _apply_pending_settings(self) -> None:
         with self._lock:
             settings, self._pending_settings = self._pending_settings, None
-        if settings is None:
-            return
+            if settings is not None:
+                self._replace_pipeline(settings)
+
+    def _replace_pipeline(self, settings: PipelineSettings) -> None:
+        """A pipeline with new settings that keeps the faces' baselines (under self._lock, so no
+        calibration request reaches the old pipeline after its baselines moved)."""
         try:
             engine = self.pipeline.engine
             if settings.device != self.pipeline.settings.device:
-                engine = Engine(engine.weights_path, settings.device, settings.threads, settings.backend)
+                engine = Engine(
+                    engine.weights_path, settings.device, settings.threads, settings.backend, settings.prior
+                )
+            elif settings.prior != self.pipeline.settings.prior:
+                engine.set_prior(settings.prior)
             pipeline = Pipeline(settings, engine=engine)
+            pipeline.adopt_calibration(self.pipeline)
         except FerLiveError as exc:
             self.failed.emit(f"settings not applied: {exc}")
             return

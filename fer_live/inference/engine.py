@@ -4,6 +4,8 @@ Backends: `torch` (the reference, CPU or CUDA with fp16), `onnx` (onnxruntime on
 equal to torch within 1e-5 on real faces by the tests) and `onnx-int8` (the quantised graph
 shipped beside the weights, ~1.5× faster than `onnx`; within the tolerance in
 tests/test_onnx_int8.py); `auto` picks onnx on CPU when onnxruntime is installed, torch otherwise.
+Every backend returns raw logits; the operating point (the expected-expression prior,
+fer_live.inference.operating_point) turns them into the probabilities reported, in one place.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fer_live import assets, options
 from fer_live.errors import FerLiveError, WeightsError
 from fer_live.inference.int8 import Int8Model
 from fer_live.inference.onnx import OnnxModel, onnxruntime_available
+from fer_live.inference.operating_point import RECOMMENDED, OperatingPoint
 from fer_live.inference.preprocess import crop_face, to_model_input
 from fer_live.model import load_weights
 from fer_live.options import BACKENDS
@@ -60,6 +63,7 @@ class Engine:
         device: str = options.DEFAULT_DEVICE,
         threads: int | None = None,
         backend: str = options.DEFAULT_BACKEND,
+        prior: str = RECOMMENDED,
     ):
         path = Path(weights) if weights else assets.WEIGHTS
         if weights is None and not path.is_file():
@@ -74,6 +78,7 @@ class Engine:
         self.device = resolve_device("cpu" if device == "auto" and backend.startswith("onnx") else device)
         self.backend = resolve_backend(backend, self.device)
         model, self.meta = load_weights(path)
+        self.operating_point = OperatingPoint.from_meta(self.meta, prior)
         self.config = model.config
         self.model = model.to(self.device).eval()
         self._fp16 = self.device.type == "cuda"
@@ -83,6 +88,10 @@ class Engine:
             self._onnx = self._load_onnx(explicit=backend == "onnx") if self.backend == "onnx" else None
         if self._onnx is None:
             self.backend = "torch"
+
+    def set_prior(self, prior: str) -> None:
+        """Report at another expected-expression prior from the next predict on."""
+        self.operating_point = OperatingPoint.from_meta(self.meta, prior)
 
     def _load_onnx(self, explicit: bool) -> OnnxModel | None:
         """The onnxruntime model; None (torch is used) if `auto` chose it and it cannot be set up."""
@@ -117,24 +126,16 @@ class Engine:
         return crop_face(frame, box, angle, self.config.input_size)
 
     def predict(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """(N×8 probabilities, N×2 valence/arousal) for N crops, in one forward pass."""
+        """(N×8 probabilities at the operating point, N×2 valence/arousal) for N crops, in one forward pass."""
         if not crops:
             return np.zeros((0, len(self.config.classes)), np.float32), np.zeros((0, 2), np.float32)
         batch = to_model_input(crops, self.config)
-        if self._onnx is not None:
-            logits, va = self._onnx(batch)
-            return softmax(logits), va
-        return self._predict_torch(batch)
+        logits, va = self._onnx(batch) if self._onnx is not None else self._predict_torch(batch)
+        return self.operating_point.apply(logits, va)
 
     @torch.inference_mode()
     def _predict_torch(self, batch_array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         batch = torch.from_numpy(batch_array).to(self.device)
         with torch.autocast("cuda", dtype=torch.float16, enabled=self._fp16):
             logits, va = self.model(batch)
-        probs = torch.softmax(logits.float(), dim=1)
-        return probs.cpu().numpy(), va.float().cpu().numpy()
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+        return logits.float().cpu().numpy(), va.float().cpu().numpy()

@@ -50,10 +50,20 @@ class VideoSummary:
     skipped_frames: tuple[int, ...] = ()
     error: str | None = None
     interrupted: bool = False
+    # Participant calibration per face (--calibrate-seconds): face ID → its baseline's dict or its refusal.
+    calibration: tuple[tuple[int, dict | str], ...] = ()
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def refusals(self) -> list[str]:
+        """One line per face whose baseline was refused."""
+        return [
+            f"{self.video.name}: face {face}: calibration refused: {r}"
+            for face, r in self.calibration
+            if isinstance(r, str)
+        ]
 
     def line(self) -> str:
         ids = f"{self.face_ids} face ID" + ("" if self.face_ids == 1 else "s")
@@ -130,6 +140,11 @@ def annotate_video(
             seconds = time.perf_counter() - started
             skipped = tuple(source.skipped_frames)
             output.close()
+            pipeline.finish_calibrations()
+            ended = pipeline.calibration_outcomes
+            outcome = {
+                "calibration": tuple((o.track_id, o.baseline.to_dict() if o.baseline else o.refusal) for o in ended)
+            }
     except KeyboardInterrupt:
         if output is not None:
             output.abandon()
@@ -181,11 +196,31 @@ def provenance(
         "frames_written": summary.frames,
         "skipped_frames": list(summary.skipped_frames),
         "weights": weights_info(engine.weights_path, engine.meta),
-        # The operating point the weights carry: per-class logit offsets folded into the head, if any.
-        "operating_point": engine.meta.get("logit_offsets", {}).get("offsets", {}),
+        "operating_point": engine.operating_point.describe(),
+        "calibration": calibration_provenance(settings, summary),
         "backend": engine.backend,
         "device": engine.device_name,
         "settings": settings.to_dict(),
         "start_time": started,
         "end_time": ended,
     }
+
+
+def calibration_provenance(settings: PipelineSettings, summary: VideoSummary) -> dict | None:
+    """How the faces were calibrated: None (not at all), from a file, or from each track's first seconds.
+
+    Rows with `calibrated` = 1 hold calibrated values; the raw ones are recoverable from the
+    baseline b recorded here: raw logits = log p + w·(b.log_probs − reference), V/A + w·(b.va − reference)
+    (fer_live.inference.operating_point.OperatingPoint.uncalibrate does it).
+    """
+    if settings.calibration:
+        from fer_live.checksums import file_sha256
+
+        return {"mode": "file", "file": str(settings.calibration), "file_sha256": file_sha256(settings.calibration)}
+    if settings.calibrate_seconds > 0:
+        return {
+            "mode": "first_seconds",
+            "seconds": settings.calibrate_seconds,
+            "faces": {str(face): outcome for face, outcome in summary.calibration},
+        }
+    return None

@@ -3,17 +3,21 @@ geometry (mesh, head pose, eyes, mouth). Shared by CLI, GUI and sessions."""
 
 from __future__ import annotations
 
+import queue
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
+from fer_live.faces.baselines import Baselines, Outcome, load_calibration
 from fer_live.faces.detection import Detection, FaceDetector
 from fer_live.faces.geometry import GeometryTracker, load_reference
 from fer_live.faces.mesh import FaceMesh, Mesh
 from fer_live.faces.smoothing import Smoother
 from fer_live.faces.tracking import FaceTracker
 from fer_live.inference.engine import Engine
+from fer_live.inference.operating_point import RECOMMENDED, Baseline
 from fer_live.options import (
     DEFAULT_BACKEND,
     DEFAULT_DETECTOR,
@@ -40,6 +44,11 @@ class PipelineSettings:
     # Face mesh → head pose, eye openness, blinks, gaze, mouth (fer_live.faces.geometry).
     geometry: bool = DEFAULT_GEOMETRY
     pose_limit: float = DEFAULT_POSE_LIMIT  # degrees of |yaw| or |pitch| beyond which pose_ok is false
+    prior: str = RECOMMENDED  # expected-expression prior (fer_live.inference.operating_point)
+    # Participant calibration: the first S seconds of every new track are its neutral baseline
+    # (0 = off), or the baselines of a saved calibration file (by track ID; a single one for every face).
+    calibrate_seconds: float = 0.0
+    calibration: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,7 +67,7 @@ class Pipeline:
         if settings.detect_every < 1:
             raise FerLiveError(f"detect every k frames needs k >= 1, not {settings.detect_every}")
         self.settings = settings
-        self.engine = engine or Engine(weights, settings.device, settings.threads, settings.backend)
+        self.engine = engine or Engine(weights, settings.device, settings.threads, settings.backend, settings.prior)
         self.smoother = Smoother(settings.smoothing)
         self.tracker = FaceTracker(max_missed=settings.max_missed)
         self.detector = FaceDetector(settings.detector_range, settings.min_confidence, settings.min_face_size)
@@ -66,6 +75,19 @@ class Pipeline:
         self.geometry = GeometryTracker(load_reference(), settings.pose_limit) if settings.geometry else None
         self._frames_located = 0
         self._last_detections: list[Detection] = []
+        self.baselines = Baselines()
+        # A calibration file with one baseline stands for whoever is in the picture.
+        self.everyone_baseline: Baseline | None = None
+        self._seen_tracks: set[int] = set()
+        self.calibration_outcomes: list[Outcome] = []  # collections that ended, oldest first
+        # Calibrate/clear requests from other threads (the GUI), carried out by `assemble` at its next frame.
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        if settings.calibrate_seconds < 0:
+            raise FerLiveError(f"calibration seconds must be at least 0, not {settings.calibrate_seconds:g}")
+        if settings.calibration:
+            loaded = load_calibration(settings.calibration, file_sha256(self.engine.weights_path))
+            self.baselines.by_track.update(loaded)
+            self.everyone_baseline = next(iter(loaded.values())) if len(loaded) == 1 else None
 
     def process(self, frame_index: int, time_s: float, image: np.ndarray) -> FrameResult:
         detections = self.locate(image)
@@ -109,15 +131,25 @@ class Pipeline:
         `mesh_faces`: it costs twice the mesh, and this balances the stream's two threads."""
         ids = self.tracker.update(detections)
         meshes = self._with_eyes(meshes if meshes is not None else [None] * len(detections))
+        while not self._requests.empty():
+            self._requests.get()(ids, time_s)
         faces = []
         for face_id, det, p, v, mesh in zip(ids, detections, probs, va, meshes, strict=True):
+            p, v, calibrated, progress = self._calibrate(face_id, time_s, p, v)
             p, v = self.smoother.smooth(face_id, p, v)
             geometry = self.geometry.measure(face_id, mesh) if mesh is not None and self.geometry else None
-            faces.append(FaceResult(face_id, det.box, det.score, p, float(v[0]), float(v[1]), geometry))
+            faces.append(
+                FaceResult(
+                    face_id, det.box, det.score, p, float(v[0]), float(v[1]), geometry,
+                    calibrated=calibrated, calibration_progress=progress,
+                )
+            )  # fmt: skip
         live = {t.face_id for t in self.tracker.tracks}
         self.smoother.retain(live)
         if self.geometry is not None:
             self.geometry.retain(live)
+        for face_id in [t for t in self.baselines.collecting if t not in live]:
+            self.calibration_outcomes.append(self.baselines.finish(face_id))
         return FrameResult(frame_index, time_s, tuple(faces))
 
     def _with_eyes(self, meshes: list[Mesh | None]) -> list[Mesh | None]:
@@ -127,6 +159,61 @@ class Pipeline:
         done = iter(self.mesh.eyes(found))
         return [next(done) if m is not None else None for m in meshes]
 
+    def _calibrate(
+        self, face_id: int, time_s: float, probs: np.ndarray, va: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, bool, float | None]:
+        """A face's reading with its baseline applied; feeds its collection while one runs."""
+        baselines = self.baselines
+        if self.settings.calibrate_seconds > 0 and face_id not in self._seen_tracks:
+            self._seen_tracks.add(face_id)
+            baselines.start([face_id], time_s, self.settings.calibrate_seconds)
+        progress = None
+        if face_id in baselines.collecting:
+            outcome = baselines.add(face_id, self.engine.operating_point.raw_logits(probs), va, time_s)
+            if outcome is None:
+                progress = baselines.progress(face_id, time_s)
+            else:
+                self.calibration_outcomes.append(outcome)
+        baseline = baselines.by_track.get(face_id, self.everyone_baseline)
+        if baseline is None or progress is not None:
+            return probs, va, False, progress
+        probs, va = self.engine.operating_point.calibrate(probs, va, baseline)
+        return probs, va, True, None
+
+    def request_calibration(self, face_ids: list[int] | None, seconds: float) -> None:
+        """Collect a new neutral baseline for these faces (None: every face in the next frame) over
+        `seconds` from the next frame on. Safe to call from any thread."""
+        if seconds <= 0:
+            raise FerLiveError(f"calibration seconds must be greater than 0, not {seconds:g}")
+        self._requests.put(lambda ids, now: self.baselines.start(ids if face_ids is None else face_ids, now, seconds))
+
+    def request_baselines(self, baselines: dict[int, Baseline]) -> None:
+        """Apply these baselines (track ID → Baseline, e.g. a loaded calibration) from the next frame on."""
+        self._requests.put(lambda ids, now: self.baselines.by_track.update(baselines))
+
+    def adopt_calibration(self, other: Pipeline) -> None:
+        """Take over another pipeline's baselines, collections and pending requests (settings changed)."""
+        self.baselines = other.baselines
+        self.everyone_baseline = other.everyone_baseline
+        self._seen_tracks = other._seen_tracks
+        self._requests = other._requests
+        self.calibration_outcomes = other.calibration_outcomes
+
+    def request_clear_calibration(self, face_ids: list[int] | None = None) -> None:
+        """Forget these faces' baselines (None: all) at the next frame. Safe to call from any thread."""
+
+        def clear(ids, now):
+            self.baselines.clear(face_ids)
+            if face_ids is None:
+                self.everyone_baseline = None
+
+        self._requests.put(clear)
+
+    def finish_calibrations(self) -> None:
+        """End every running collection (the video ended): their outcomes join calibration_outcomes."""
+        for face_id in list(self.baselines.collecting):
+            self.calibration_outcomes.append(self.baselines.finish(face_id))
+
     def reset(self, restart_ids: bool = False) -> None:
         """Forget tracks and smoothing state, e.g. after seeking in a file; detect on the next frame.
         `restart_ids`: face IDs start at 1 again (the file started over), see FaceTracker.reset."""
@@ -134,6 +221,7 @@ class Pipeline:
         self.smoother.reset()
         if self.geometry is not None:
             self.geometry.reset()
+        self.baselines.collecting.clear()
         self._frames_located = 0
 
     def close(self) -> None:

@@ -204,7 +204,7 @@ class Recorder:
         """A recorder describing `source` and the pipeline's settings, device and weights;
         `options` as for the constructor (metadata, marker_labels, segment_seconds)."""
         engine = pipeline.engine
-        return cls(
+        recorder = cls(
             out_dir,
             source=source.description,
             fps=source.fps,
@@ -214,6 +214,35 @@ class Recorder:
             is_live=source.is_live,
             **options,
         )
+        recorder.set_operating_point(engine.operating_point.describe())
+        if pipeline.everyone_baseline is not None:
+            recorder.add_calibration(None, 0.0, pipeline.everyone_baseline.to_dict())
+        else:
+            for face_id, baseline in pipeline.baselines.by_track.items():
+                recorder.add_calibration(face_id, 0.0, baseline.to_dict())
+        return recorder
+
+    def set_operating_point(self, description: dict) -> None:
+        with self._lock:
+            self.info["operating_point"] = description
+            self._save_info()
+
+    def add_calibration(
+        self, face_id: int | None, time_s: float, baseline: dict | None = None, refusal: str | None = None
+    ) -> None:
+        """Note in session.json that from `time_s` (frame time) on `face_id` (None: every face) reads
+        through `baseline` (None with no refusal: cleared), or that its baseline was refused.
+
+        frames.csv rows with calibrated = 1 hold calibrated values; the raw ones follow from the
+        face's latest baseline at the row's time (OperatingPoint.uncalibrate; README "Getting the right reading").
+        """
+        with self._lock:
+            start = self._first_time_s if self._first_time_s is not None else time_s
+            event = {"face_id": face_id, "from_time_s": round(max(0.0, time_s - start), 3)}
+            event.update({"refused": refusal} if refusal else {"baseline": baseline})
+            self.info.setdefault("calibration", []).append(event)
+            if not self.finished:
+                self._save_info()
 
     @property
     def duration_s(self) -> float:

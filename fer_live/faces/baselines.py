@@ -1,0 +1,141 @@
+"""Participant calibration: a neutral baseline per tracked face, collected over a few seconds.
+
+A collection takes every reading of a face for `seconds` (timestamps from the frames, so a video
+file and the camera behave alike) and then becomes that track's Baseline, or is refused with a
+one-line reason (too few frames, or the face clearly not neutral). Baselines are saved and loaded
+as a small JSON file that names the weights they were measured with; a file from other weights is
+refused, because the baseline is in that network's terms.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fer_live.errors import FerLiveError
+from fer_live.inference.operating_point import NEUTRAL_WEIGHT, Baseline
+
+FORMAT = "fer_live.calibration/1"
+# Fewer readings than this average too little of the face's natural flicker to stand for it.
+MIN_FRAMES = 5
+
+
+@dataclass
+class Collection:
+    started: float  # seconds (frame time)
+    seconds: float
+    logits: list[np.ndarray] = field(default_factory=list)
+    va: list[np.ndarray] = field(default_factory=list)
+
+    def progress(self, now: float) -> float:
+        return 1.0 if self.seconds <= 0 else min(1.0, max(0.0, (now - self.started) / self.seconds))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one track's collection ended: a baseline, or the reason it was refused."""
+
+    track_id: int
+    baseline: Baseline | None
+    refusal: str | None
+
+
+class Baselines:
+    """Track ID → neutral Baseline, and the collections in progress (owned by the tracking thread)."""
+
+    def __init__(self, min_frames: int = MIN_FRAMES):
+        self.min_frames = min_frames
+        self.by_track: dict[int, Baseline] = {}
+        self.collecting: dict[int, Collection] = {}
+
+    def start(self, track_ids: list[int], now: float, seconds: float) -> None:
+        """Begin (or restart) collecting for these tracks; their old baselines stop applying."""
+        if seconds <= 0:
+            raise FerLiveError(f"calibration seconds must be greater than 0, not {seconds:g}")
+        for track_id in track_ids:
+            self.by_track.pop(track_id, None)
+            self.collecting[track_id] = Collection(now, seconds)
+
+    def clear(self, track_ids: list[int] | None = None) -> None:
+        """Forget the baselines (and collections) of these tracks, or of every track."""
+        for store in (self.by_track, self.collecting):
+            for track_id in list(store) if track_ids is None else track_ids:
+                store.pop(track_id, None)
+
+    def add(self, track_id: int, logits: np.ndarray, va: np.ndarray, now: float) -> Outcome | None:
+        """Feed one raw reading of a collecting track; the Outcome when its collection ends, else None."""
+        collection = self.collecting.get(track_id)
+        if collection is None:
+            return None
+        if now - collection.started < collection.seconds:
+            collection.logits.append(np.asarray(logits, np.float64))
+            collection.va.append(np.asarray(va, np.float64))
+            return None
+        return self.finish(track_id)
+
+    def finish(self, track_id: int) -> Outcome:
+        """End a track's collection now (also when its face left the picture)."""
+        collection = self.collecting.pop(track_id)
+        if not collection.logits:
+            return Outcome(track_id, None, f"no readings of face {track_id} while calibrating: keep it in view")
+        baseline = Baseline.from_raw(np.stack(collection.logits), np.stack(collection.va))
+        refusal = baseline.refusal(self.min_frames)
+        if refusal is None:
+            self.by_track[track_id] = baseline
+        return Outcome(track_id, None if refusal else baseline, refusal)
+
+    def progress(self, track_id: int, now: float) -> float | None:
+        collection = self.collecting.get(track_id)
+        return None if collection is None else collection.progress(now)
+
+    def baselines_for(self, track_ids: list[int]) -> list[Baseline | None]:
+        return [self.by_track.get(t) for t in track_ids]
+
+
+def calibration_document(baselines: dict[int, Baseline], weights_sha256: str, settings: dict) -> dict:
+    """The JSON content of a calibration: baselines by track, the settings and the weights' sha256."""
+    return {
+        "format": FORMAT,
+        "weights_sha256": weights_sha256,
+        "neutral_weight": NEUTRAL_WEIGHT,
+        "settings": settings,
+        "baselines": {str(t): b.to_dict() for t, b in sorted(baselines.items())},
+    }
+
+
+def save_calibration(path: str | Path, baselines: dict[int, Baseline], weights_sha256: str, settings: dict) -> None:
+    if not baselines:
+        raise FerLiveError("no calibrated face to save: calibrate first")
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(calibration_document(baselines, weights_sha256, settings), indent=2) + "\n")
+    tmp.replace(path)
+
+
+def read_calibration(data: dict, weights_sha256: str, source: str) -> dict[int, Baseline]:
+    """Baselines by track from a calibration document; FerLiveError for a foreign or damaged one."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise FerLiveError(f"not a fer_live calibration ({FORMAT!r} expected): {source}")
+    if data.get("weights_sha256") != weights_sha256:
+        raise FerLiveError(f"calibration {source} was made with other model weights: calibrate again with these")
+    try:
+        baselines = {int(t): Baseline.from_dict(b) for t, b in data["baselines"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError, FerLiveError) as exc:
+        raise FerLiveError(f"calibration {source} is damaged ({exc})") from exc
+    if not baselines:
+        raise FerLiveError(f"calibration {source} holds no baseline")
+    return baselines
+
+
+def load_calibration(path: str | Path, weights_sha256: str) -> dict[int, Baseline]:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FerLiveError(f"calibration file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FerLiveError(f"calibration file is not readable JSON: {path} ({exc.__class__.__name__})") from exc
+    return read_calibration(data, weights_sha256, str(path))
