@@ -35,6 +35,7 @@ def test_annotate_bench_on_tiny_videos(capsys, tmp_path, random_weights, shared_
     )  # fmt: skip
     assert report["machine"]["cores"] >= 1 and report["machine"]["cpu"]
     assert report["weights"] == "given (random.pt)"
+    assert report["prior"] == "recommended"
     runs = report["annotate"]["runs"]
     assert [(r["mode"], r["geometry"], r["faces"]) for r in runs] == [
         (mode, geometry, faces) for mode in ("sequential", "stream") for geometry in ("off", "on") for faces in (1, 4)

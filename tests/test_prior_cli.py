@@ -116,3 +116,42 @@ def test_evaluate_calibrate_needs_a_subject_column(tiny_ferplus, random_weights,
     assert err.strip().splitlines() == [
         f"python -m training.evaluate: error: --calibrate needs a `subject` column in the labels of {tiny_ferplus}"
     ]
+
+
+def test_record_keeps_the_prior_and_each_baseline_in_session_json(tmp_path, one_face_video, calibratable_weights):
+    from fer_live.inference.operating_point import OperatingPoint
+    from fer_live.model import load_weights
+    from tests.test_sessions import read_rows, run_cli
+
+    out = tmp_path / "session"
+    code, stderr = run_cli(
+        "record", "--source", str(one_face_video[0]), "--out", str(out), "--weights", str(calibratable_weights),
+        "--duration", "2", "--prior", "0.5", "--calibrate-seconds", "1",
+    )  # fmt: skip
+    assert code == 0, stderr
+    info = json.loads((out / "session.json").read_text())
+    assert info["operating_point"] == {"prior": "0.5", "tau": 0.5, "neutral_weight": 0.5}
+    assert info["settings"]["prior"] == "0.5" and info["settings"]["calibrate_seconds"] == 1.0
+    (event,) = info["calibration"]
+    assert event["face_id"] == 1 and 0.9 <= event["from_time_s"] <= 1.1
+    rows = [r for r in read_rows(out / "frames.csv") if r["face_id"]]
+    if "refused" in event:  # a random network may not read this face as neutral; then nothing is calibrated
+        assert {r["calibrated"] for r in rows} == {"0"} and "calibration refused" in stderr
+        return
+    calibrated = [r for r in rows if r["calibrated"] == "1"]
+    assert calibrated and all(float(r["time_s"]) >= event["from_time_s"] for r in calibrated)
+    # The raw reading comes back from the recorded baseline (to the CSV's 4 decimals).
+    _, meta = load_weights(calibratable_weights)
+    point = OperatingPoint.from_meta(meta, "0.5")
+    baseline = Baseline.from_dict(event["baseline"])
+    probs = np.array(
+        [
+            float(calibrated[0][f"p_{n}"])
+            for n in ("neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt")
+        ]
+    )
+    raw, _ = point.uncalibrate(
+        probs, np.array([float(calibrated[0]["valence"]), float(calibrated[0]["arousal"])]), baseline
+    )
+    recalibrated, _ = point.calibrate(raw, np.zeros(2), baseline)
+    assert recalibrated == pytest.approx(probs, abs=2e-4)

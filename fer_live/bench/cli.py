@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-record", action="store_true", help="print JSON only, append no rows")
     options.add_device(parser)
     options.add_backend(parser)
+    options.add_prior(parser)
     options.add_threads(parser)
     group = parser.add_argument_group("annotate")
     group.add_argument("--frames", type=at_least(1), default=300, help="frames per test video (default 300)")
@@ -92,7 +93,7 @@ def run_bench(name: str, args: argparse.Namespace, weights: Path) -> tuple[dict,
     from fer_live.bench import annotate, lsl, soak
     from fer_live.inference.engine import Engine
 
-    engine = Engine(weights, args.device, args.threads, args.backend)
+    engine = Engine(weights, args.device, args.threads, args.backend, args.prior)
     return {"annotate": annotate, "lsl": lsl, "soak": soak}[name].run(args, engine)
 
 
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="fer_live_bench_") as scratch:
             weights, weights_label = bench_weights(args.weights, Path(scratch))
             report["weights"] = weights_label
+            report["prior"] = args.prior
             names = BENCHES if args.bench == "all" else (args.bench,)
             for name in names:
                 result, rows = run_bench(name, args, weights)

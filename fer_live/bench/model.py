@@ -73,7 +73,7 @@ def run(args, weights: Path) -> tuple[dict, list[dict[str, str]]]:
     results, rows = [], []
     for device in ("cpu", "cuda"):
         engines = [
-            Engine(weights, device, args.threads, backend)
+            Engine(weights, device, args.threads, backend, args.prior)
             for backend, where in backends(args.device, weights)
             if where == device
         ]
