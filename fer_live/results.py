@@ -43,6 +43,7 @@ COLUMN_UNITS = {
     **{c: ("probability", "Expression") for c in PROB_COLUMNS},
     "valence": ("a.u. [-1, 1]", "Valence"),
     "arousal": ("a.u. [-1, 1]", "Arousal"),
+    "calibrated": ("boolean", "Calibrated"),
     **{c: ("degrees", "HeadPose") for c in ("yaw", "pitch", "roll")},
     **{c: ("a.u. (1 open, 0 closed)", "EyeOpenness") for c in ("eye_open_l", "eye_open_r")},
     "blink": ("boolean", "Blink"),
