@@ -361,7 +361,8 @@ def test_read_only_output_folder(capfd, monkeypatch, tmp_path, short_video, rand
 def test_full_disk_from_the_start(capfd, tmp_path, short_video, one_face_video, random_weights):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    (out_dir / "one_face.csv").symlink_to("/dev/full")  # every write fails with ENOSPC
+    # annotate writes one_face.csv.partial, renamed on completion; every write to it fails with ENOSPC
+    (out_dir / "one_face.csv.partial").symlink_to("/dev/full")
     status, out, err = annotate(capfd, one_face_video[0], short_video, "-o", out_dir, "--weights", random_weights)
     assert status == 1
     assert "No space left on device" in assert_one_error_about(err, out_dir / "one_face.csv")
@@ -459,7 +460,8 @@ def test_ctrl_c_keeps_a_complete_csv_and_exits_130(tmp_path, shared_data, random
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if out_csv.exists() and out_csv.read_text().count("\n") > 6:
+        partial = out_csv.with_name(out_csv.name + ".partial")  # renamed to out_csv when done
+        if partial.exists() and partial.read_text().count("\n") > 6:
             break
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)

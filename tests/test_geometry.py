@@ -218,7 +218,7 @@ def test_a_face_too_small_for_the_mesh_gets_empty_geometry_fields(random_weights
     side = MIN_FACE_SIDE - 2.0
     tiny = Detection((300.0, 220.0, side, side), 0.9, (305.0, 230.0), (320.0, 230.0))
     with Pipeline(PipelineSettings(geometry=True), weights=random_weights) as pipeline:
-        pipeline.locate = lambda image: [tiny]
+        pipeline.locate = lambda image, still=False: [tiny]
         result = pipeline.process(0, 0.0, frame)
     assert len(result.faces) == 1 and result.faces[0].geometry is None
     row = result_rows(result)[0]
@@ -247,7 +247,8 @@ def test_recorded_session_with_geometry_reports_its_blinks_and_head_pose(tmp_pat
     with open(session / "frames.csv", newline="") as handle:
         reader = csv.DictReader(handle)
         rows = list(reader)
-    assert reader.fieldnames[-len(GEOMETRY_COLUMNS) - 2 : -len(GEOMETRY_COLUMNS)] == ["wall_time", "video_frame"]
+    extra = ["wall_time", "video_frame", "source_file"]
+    assert reader.fieldnames[-len(GEOMETRY_COLUMNS) - len(extra) : -len(GEOMETRY_COLUMNS)] == extra
     assert [r["blink"] for r in rows] == [str(shut) for shut in pattern]
     assert cli.main(["report", str(session), "--out", str(tmp_path / "report")]) == 0
     report = tmp_path / "report"

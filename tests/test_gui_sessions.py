@@ -357,3 +357,50 @@ def test_cli_gui_reviews_a_session_folder_and_refuses_a_corrupt_one(
     monkeypatch.setattr(qapp, "exec", exec_until_frames_show)
     assert cli.main(["gui", "--source", str(recorded_session), *options]) == 0
     assert seen["session"].path == recorded_session and seen["processed"] == 0
+
+
+def test_review_of_a_cut_off_frames_csv_draws_no_stale_boxes_and_marks_the_gap(
+    make_window, qtbot, recorded_session, tmp_path
+):
+    cut = tmp_path / "cut"
+    shutil.copytree(recorded_session, cut)
+    lines = (cut / "frames.csv").read_text().splitlines(keepends=True)
+    (cut / "frames.csv").write_text("".join(lines[:31]))  # header + 30 rows: video frames 0-19 and 25-34
+    session = Session.load(cut)
+    assert session.frames_without_results == range(35, 60)
+    window = make_window()
+    assert window.review.open_session(cut)
+    assert window.statusBar().currentMessage() == f"{session.missing_results()}: frames after that show no results"
+    assert window.timeline.gaps() == [pytest.approx((session.time_at(35), session.time_at(59) + 1 / session.fps))]
+    qtbot.waitUntil(lambda: window.last_displayed is not None, timeout=20_000)
+    window.set_playing(False)
+    window.seek_to_frame(45)  # a smiling (or any) face on screen, but no row for it in frames.csv
+    qtbot.waitUntil(lambda: window.last_displayed.captured.frame.index == 45, timeout=10_000)
+    assert window.last_displayed.result.faces == () and window.video_view._result.faces == ()
+    window.seek_to_frame(25)
+    qtbot.waitUntil(lambda: window.last_displayed.captured.frame.index == 25, timeout=10_000)
+    assert_same_results(window.last_displayed.result, session.result_at(25))
+
+
+def test_sigterm_finishes_a_recording_before_the_window_closes(make_window, qtbot, one_face_video, tmp_path):
+    import os
+    import signal
+
+    from fer_live.gui.app import close_on_stop_signals
+
+    window = make_window()
+    assert window.open_source_spec(str(one_face_video[0]))
+    folder = window.recording.start(SessionMetadata("P12"), tmp_path)
+    assert folder is not None
+    qtbot.waitUntil(lambda: window.recording.recorder is not None and window.recording.recorder.frames_recorded > 3,
+                    timeout=20_000)
+    restore = close_on_stop_signals(window)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` would; the handler runs at the next bytecode
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
+    finally:
+        restore()
+    assert not window.recording.active
+    session = Session.load(folder)
+    assert session.complete and session.info["stopped_by"] == "window closed"
+    assert session.info["frames_recorded"] == len(session.results) > 3 and session.missing_results() is None

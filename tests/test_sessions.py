@@ -34,6 +34,7 @@ from fer_live.sessions.files import parse_marker_labels
 from fer_live.sessions.reader import Session
 from fer_live.sessions.recorder import Recorder, SessionMetadata, new_session_dir
 from fer_live.sessions.summary import marker_intervals
+from tests.bad_inputs import VanishingCamera
 from tests.videos import DEFAULT_FACES, make_face_video
 
 SESSION_KEYS = {
@@ -406,18 +407,17 @@ def test_ctrl_c_finishes_the_session_cleanly(tmp_path, one_face_video, random_we
     assert sum(segment_frame_count(out / s["file"]) for s in info["segments"]) == recorded
 
 
-def test_recording_error_keeps_what_was_recorded(tmp_path, random_weights):
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    for index in range(4):
-        cv2.imwrite(str(frames / f"{index}.png"), np.full((120, 160, 3), 40 * index, np.uint8))
-    (frames / "4.png").write_bytes(b"not a png")
+def test_recording_error_keeps_what_was_recorded(tmp_path, monkeypatch, random_weights):
+    import fer_live.pipeline.sources
+
+    images = [np.full((120, 160, 3), 40 * index, np.uint8) for index in range(4)]
+    monkeypatch.setattr(fer_live.pipeline.sources, "open_source", lambda spec: VanishingCamera(images))
     out = tmp_path / "session"
-    code, stderr = run_cli("record", "--source", str(frames), "--out", str(out), "--weights", str(random_weights))
+    code, stderr = run_cli("record", "--source", "7", "--out", str(out), "--weights", str(random_weights))
     assert code == 2
-    assert stderr.strip().splitlines()[-1] == f"fer-live: error: unreadable image: {frames / '4.png'}"
+    assert stderr.strip().splitlines()[-1] == "fer-live: error: camera 7 stopped delivering frames (disconnected?)"
     info = json.loads((out / "session.json").read_text())
-    assert info["end_time"] and info["stopped_by"].startswith("error: unreadable image")
+    assert info["end_time"] and info["stopped_by"].startswith("error: camera 7 stopped")
     assert info["resolution"] == [160, 120] and info["segments"][0]["frames"] == 4
     rows = read_rows(out / "frames.csv")
     assert [row["video_frame"] for row in rows] == ["0", "1", "2", "3"] and not any(row["face_id"] for row in rows)

@@ -45,14 +45,14 @@ def sequential(frames: Iterable[Frame], pipeline: Pipeline, times: StageTimes) -
         if frame is None:
             return
         with times.measure("detect"):
-            detections = pipeline.locate(frame.image)
+            detections = pipeline.locate(frame.image, frame.still)
         with times.measure("crop"):
             crops = pipeline.crop_faces(frame.image, detections)
         with times.measure("mesh"):
             meshes = pipeline.mesh_faces(frame.image, detections)
         with times.measure("model"):
             probs, va = pipeline.engine.predict(crops)
-            result = pipeline.assemble(frame.index, frame.time_s, detections, probs, va, meshes)
+            result = pipeline.assemble(frame.index, frame.time_s, detections, probs, va, meshes, frame.still)
         yield result
 
 

@@ -8,8 +8,11 @@ imports this module just to add its arguments.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,11 +25,18 @@ if TYPE_CHECKING:
 
 EXIT_VIDEO_FAILED = 1
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("videos", nargs="+", metavar="VIDEO", help="video files; each gives OUT_DIR/<stem>.csv")
     parser.add_argument("-o", "--out-dir", required=True, type=Path, help="folder for the CSV files (created)")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing CSVs made differently (other settings, weights or video, or no sidecar); "
+        "without it they are refused, and CSVs already complete with the same settings are kept",
+    )
     options.add_device(parser)
     options.add_smoothing(parser)
     parser.add_argument(
@@ -148,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     failed = interrupted = False
+    terminated: list[int] = []
 
     def report(summary: VideoSummary) -> None:
         nonlocal failed, interrupted
@@ -156,8 +167,9 @@ def run(args: argparse.Namespace) -> int:
             failed = True
             return
         if summary.interrupted:
+            how = "interrupted by SIGTERM" if terminated else "interrupted"
             print(
-                f"fer-live: interrupted: {summary.video} stopped after {summary.frames} frames, "
+                f"fer-live: {how}: {summary.video} stopped after {summary.frames} frames, "
                 f"all of them in {summary.csv}",
                 file=sys.stderr,
                 flush=True,
@@ -167,23 +179,49 @@ def run(args: argparse.Namespace) -> int:
         print(summary.line(), flush=True)
         for line in summary.refusals():
             print(f"fer-live: warning: {line}", file=sys.stderr, flush=True)
-        if summary.skipped_frames:
-            count = len(summary.skipped_frames)
-            plural = "s" if count > 1 else ""
-            shown = ", ".join(str(i) for i in summary.skipped_frames[:10]) + (", ..." if count > 10 else "")
+        if summary.damage:
             print(
-                f"fer-live: error: {summary.video}: {count} undecodable frame{plural} skipped "
-                f"(frame{plural} {shown}); the rest is in {summary.csv}",
+                f"fer-live: error: {summary.video}: {summary.damage}; every frame read is in {summary.csv}",
                 file=sys.stderr,
                 flush=True,
             )
             failed = True
 
-    if jobs == 1:
-        lsl = LslOutput(say=lambda line: print(f"fer-live: {line}", file=sys.stderr, flush=True)) if args.lsl else None
-        annotate_serially(videos, args.out_dir, settings, args.weights, report, args.landmarks, lsl, args.lsl_wait)
-    else:
-        annotate_in_parallel(videos, args.out_dir, settings, args.weights, jobs, report, args.landmarks)
+    try:
+        with _sigterm_interrupts(terminated):
+            if jobs == 1:
+                say = lambda line: print(f"fer-live: {line}", file=sys.stderr, flush=True)  # noqa: E731
+                lsl = LslOutput(say=say) if args.lsl else None
+                annotate_serially(
+                    videos, args.out_dir, settings, args.weights, report, args.landmarks, lsl, args.lsl_wait, args.overwrite
+                )
+            else:
+                annotate_in_parallel(
+                    videos, args.out_dir, settings, args.weights, jobs, report, args.landmarks, args.overwrite
+                )
+    except KeyboardInterrupt:  # between videos, before any frame of the next one was written
+        print("fer-live: interrupted" + (" by SIGTERM" if terminated else ""), file=sys.stderr, flush=True)
+        interrupted = True
     if interrupted:
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return EXIT_VIDEO_FAILED if failed else 0
+
+
+@contextmanager
+def _sigterm_interrupts(received: list[int]) -> Iterator[None]:
+    """SIGTERM (a plain `kill`, a batch scheduler's time limit) stops the run the way Ctrl-C does:
+    after the current frame, keeping every whole frame, with one line; `received` records it."""
+
+    def interrupt(signum, frame) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except (AttributeError, ValueError):  # no SIGTERM, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

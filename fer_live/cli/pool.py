@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +23,15 @@ def _annotate_guarded(video: Path, out_csv: Path, settings, engine, **options) -
 
 
 def annotate_serially(
-    videos, out_dir, settings, weights, report, with_landmarks: bool = False, lsl=None, lsl_wait_s: float = 0.0
+    videos,
+    out_dir,
+    settings,
+    weights,
+    report,
+    with_landmarks: bool = False,
+    lsl=None,
+    lsl_wait_s: float = 0.0,
+    overwrite: bool = False,
 ) -> None:
     """One video after another; with `lsl` (an LslOutput), each is streamed too."""
     from fer_live.inference.engine import Engine
@@ -28,7 +39,7 @@ def annotate_serially(
     engine = Engine(weights, settings.device, settings.threads, settings.backend, settings.prior)
     for video in videos:
         out_csv = csv_path(out_dir, video)
-        options = {"with_landmarks": with_landmarks, "lsl": lsl, "lsl_wait_s": lsl_wait_s}
+        options = {"with_landmarks": with_landmarks, "lsl": lsl, "lsl_wait_s": lsl_wait_s, "overwrite": overwrite}
         summary = _annotate_guarded(video, out_csv, settings, engine, **options)
         report(summary)
         if summary.interrupted:
@@ -44,10 +55,12 @@ def _worker_start(settings, weights, stop_event, bar_lock, slots, with_landmarks
 
     from fer_live.inference.engine import Engine
 
-    # Ctrl-C reaches the whole process group; the parent alone decides, and asks workers to stop
-    # after their current frame through `stop_event`. (Workers started while the parent ignored
-    # SIGINT already ignore it from their first instruction; this covers a parent in a thread.)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C (and a SIGTERM sent to the group, e.g. by a batch scheduler) reaches every process;
+    # the parent alone decides, and asks workers to stop after their current frame through
+    # `stop_event`. (Workers started while the parent ignored them already ignore them from their
+    # first instruction; this covers a parent in a thread.)
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     tqdm.set_lock(bar_lock)
     _worker.update(
         engine=Engine(weights, settings.device, settings.threads, settings.backend, settings.prior),
@@ -55,39 +68,67 @@ def _worker_start(settings, weights, stop_event, bar_lock, slots, with_landmarks
         with_landmarks=with_landmarks,
         stop_event=stop_event,
         slot=slots.get(),
+        parent_gone=threading.Event(),
+        busy=threading.Lock(),
     )
+    _die_with_parent()
 
 
-def _worker_annotate(video: Path, out_csv: Path) -> VideoSummary | None:
+def _die_with_parent() -> None:
+    """Once the parent is gone (even killed outright, with no chance to tell anyone), stop the video
+    in progress after its current frame, keeping its whole frames, and exit; an idle worker exits
+    at once. Without this, orphaned workers would go on with the videos queued for them."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's end of the sentinel pipe closes: it has exited
+        _worker["parent_gone"].set()
+        with _worker["busy"]:
+            os._exit(1)
+
+    threading.Thread(target=watch, name="fer_live-parent-watch", daemon=True).start()
+
+
+def _worker_annotate(video: Path, out_csv: Path, overwrite: bool = False) -> VideoSummary | None:
     """None when the run was interrupted before this video began."""
-    if _worker["stop_event"].is_set():
-        return None
-    return _annotate_guarded(
-        video,
-        out_csv,
-        _worker["settings"],
-        _worker["engine"],
-        progress_position=_worker["slot"],
-        stop_requested=_worker["stop_event"].is_set,
-        with_landmarks=_worker["with_landmarks"],
-    )
+    stop_event, parent_gone = _worker["stop_event"], _worker["parent_gone"]
+    with _worker["busy"]:
+        if stop_event.is_set() or parent_gone.is_set():
+            return None
+        return _annotate_guarded(
+            video,
+            out_csv,
+            _worker["settings"],
+            _worker["engine"],
+            progress_position=_worker["slot"],
+            stop_requested=lambda: stop_event.is_set() or parent_gone.is_set(),
+            with_landmarks=_worker["with_landmarks"],
+            overwrite=overwrite,
+        )
+
+
+_STOP_SIGNALS = tuple(s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None)
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
+def _stop_signals_ignored() -> Iterator[None]:
     try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _STOP_SIGNALS}
     except ValueError:  # not the main thread: signals are not ours to handle
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def annotate_in_parallel(videos, out_dir, settings, weights, jobs, report, with_landmarks: bool = False) -> None:
-    import multiprocessing
+def annotate_in_parallel(
+    videos, out_dir, settings, weights, jobs, report, with_landmarks=False, overwrite=False
+) -> None:
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
@@ -105,8 +146,8 @@ def annotate_in_parallel(videos, out_dir, settings, weights, jobs, report, with_
         slots.put(slot)
     init_args = (settings, weights, stop_event, context.RLock(), slots, with_landmarks)
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start, initargs=init_args) as pool:
-        with _sigint_ignored():  # the pool starts its workers on submit; they inherit "ignore SIGINT"
-            pending = {pool.submit(_worker_annotate, video, csv_path(out_dir, video)) for video in videos}
+        with _stop_signals_ignored():  # the pool starts its workers on submit; they inherit "ignore"
+            pending = {pool.submit(_worker_annotate, video, csv_path(out_dir, video), overwrite) for video in videos}
         try:
             try:
                 for future in as_completed(pending):

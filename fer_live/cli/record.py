@@ -20,6 +20,7 @@ from fer_live import options
 from fer_live.errors import FerLiveError
 from fer_live.options import greater_than
 
+EXIT_INPUT_DAMAGED = 1
 MARKER_HELP = "type 1-9 [note] or 'm TEXT' + Enter to mark an event"
 MARKER_SYNTAX = (
     "Markers: while recording, type a line and Enter on the terminal (or send lines on stdin with "
@@ -124,13 +125,17 @@ def run(args: argparse.Namespace) -> int:
             raise
         finally:
             _drain_markers(marker_lines, recorder, lsl)
-            recorder.finish(stopped_by)
+            recorder.finish(stopped_by, source.damage_info() if source.damage() else None)
     how = {"interrupt": "stopped on interrupt", "duration": "stopped after --duration", "source ended": "source ended"}
     print(
         f"{how[stopped_by]}: recorded {recorder.frames_recorded} frames ({recorder.duration_s:.1f} s) "
         f"and {len(recorder.markers)} markers to {args.out}",
         file=sys.stderr,
     )
+    if damage := source.damage():
+        # Like annotate: the input was damaged; everything that could be read is in the session.
+        print(f"fer-live: error: {source.description}: {damage}; every frame read is recorded", file=sys.stderr)
+        return EXIT_INPUT_DAMAGED
     return 0
 
 
@@ -151,7 +156,7 @@ def _record(source, pipeline, recorder, args, stop, marker_lines, lsl) -> str:
         if pacer is not None:
             time.sleep(max(0.0, pacer.delay(frame.time_s)))
         captured_at, captured = time.monotonic(), wall_clock_iso()
-        result = pipeline.process(frame.index, frame.time_s, frame.image)
+        result = pipeline.process(frame.index, frame.time_s, frame.image, frame.still)
         recorder.write(frame, result, wall_time=captured)
         # Stamped when captured in real time; a file read as fast as it goes follows its own clock.
         lsl.push(result, captured_at if pacer is not None or source.is_live else None)

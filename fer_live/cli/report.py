@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+EXIT_INPUT_DAMAGED = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,4 +24,8 @@ def run(args: argparse.Namespace) -> int:
     print(files.html)
     for path in [*files.figures, *([files.intervals_csv] if files.intervals_csv else [])]:
         print(path)
+    if missing := session.missing_results():
+        # Damaged input, output written: the same status as annotate and record give it.
+        print(f"fer-live: error: {missing}; the report covers only the frames it holds", file=sys.stderr)
+        return EXIT_INPUT_DAMAGED
     return 0

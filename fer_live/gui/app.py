@@ -10,6 +10,7 @@ import argparse
 import os
 import signal
 import sys
+from collections.abc import Callable
 
 from fer_live import options
 from fer_live.gui.settings_location import user_settings_file
@@ -125,8 +126,8 @@ def run(args: argparse.Namespace) -> int:
         window.play_source(source, source_display_name(args.source), args.source)
     else:
         window.open_default_source()
-    # Ctrl+C in the terminal closes the window cleanly; the timer lets Python run its signal handler.
-    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close())
+    restore_signals = close_on_stop_signals(window)
+    # Python runs signal handlers only between bytecodes; the timer gives it some while Qt waits.
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(200)
@@ -134,8 +135,24 @@ def run(args: argparse.Namespace) -> int:
         return app.exec()
     finally:
         wake.stop()
-        signal.signal(signal.SIGINT, previous_handler)
+        restore_signals()
         dispose(window)
+
+
+STOP_SIGNALS = tuple(s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None)
+
+
+def close_on_stop_signals(window) -> Callable[[], None]:
+    """Ctrl+C in the terminal and SIGTERM (`kill`, a logout, a session manager) close `window` as its
+    close button does, so a recording in progress is finished, not cut off. Returns a function
+    that restores the previous handlers."""
+    previous = {signum: signal.signal(signum, lambda *_: window.close()) for signum in STOP_SIGNALS}
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    return restore
 
 
 def show_startup_error(app, message: str) -> None:

@@ -80,6 +80,8 @@ class SessionReview(QObject):
             self.window.show_error(f"Cannot open session: no recorded video in {session.path}")
             return False
         self.window.play_session(session)
+        if missing := session.missing_results():
+            self.window.statusBar().showMessage(f"{missing}: frames after that show no results")
         return True
 
     def _on_source_started(self, capture: CaptureThread) -> None:
@@ -91,8 +93,17 @@ class SessionReview(QObject):
             item.setData(MARKER_ROLE, index)
             self.marker_list.addItem(item)
         self.window.timeline.set_markers([(marker.time_s, marker.text) for marker in markers])
+        self.window.timeline.set_gaps(_gaps_without_results(self.session) if self.session is not None else [])
         self.dock.setVisible(self.session is not None)
 
     def _seek_to_marker(self, item: QListWidgetItem) -> None:
         if self.session is not None:
             self.window.seek_to_frame(self.session.markers[item.data(MARKER_ROLE)].video_frame)
+
+
+def _gaps_without_results(session: Session) -> list[tuple[float, float]]:
+    """Session time spans of the video frames that frames.csv has no results for."""
+    frames = session.frames_without_results
+    if not frames:
+        return []
+    return [(session.time_at(frames.start), session.time_at(frames.stop - 1) + 1 / session.fps)]

@@ -245,7 +245,7 @@ class InferenceThread(QThread):
                     self.pipeline.reset(restart_ids=captured.starts_over and not recording)
                     generation = captured.generation
                 frame = captured.frame
-                result = self.pipeline.process(frame.index, frame.time_s, frame.image)
+                result = self.pipeline.process(frame.index, frame.time_s, frame.image, frame.still)
                 self._record(captured, result)
                 if self.lsl is not None:
                     self.lsl.push(result, captured.captured_at)

@@ -6,6 +6,7 @@ The loop behind `fer-live annotate`: decoding, detection and the model overlap i
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -15,14 +16,14 @@ from pathlib import Path
 
 from fer_live import __version__
 from fer_live.atomic import write_json_atomic
-from fer_live.errors import FerLiveError
+from fer_live.errors import FerLiveError, OutputError
 from fer_live.inference.engine import Engine
 from fer_live.landmarks_file import LandmarksFile, landmarks_path
 from fer_live.model.weights import weights_info
 from fer_live.pipeline.clock import wall_clock_iso
 from fer_live.pipeline.frames import Pipeline, PipelineSettings
 from fer_live.pipeline.lsl import LslOutput, pipeline_provenance
-from fer_live.pipeline.sources import VideoFileSource
+from fer_live.pipeline.sources import VideoFileSource, describe_damage
 from fer_live.pipeline.stream import process_stream
 from fer_live.results_csv import CompleteFramesCsv
 
@@ -48,8 +49,11 @@ class VideoSummary:
     face_ids: int = 0
     seconds: float = 0.0
     skipped_frames: tuple[int, ...] = ()
+    missing_at_end: int = 0  # frames the video's header announces after the last one read (cut off)
+    damage: str | None = None  # the skipped and missing frames in one phrase, as the source words it
     error: str | None = None
     interrupted: bool = False
+    kept: bool = False  # an identical complete CSV was already there; nothing was redone
     # Participant calibration per face (--calibrate-seconds): face ID → its baseline's dict or its refusal.
     calibration: tuple[tuple[int, dict | str], ...] = ()
 
@@ -66,6 +70,8 @@ class VideoSummary:
         ]
 
     def line(self) -> str:
+        if self.kept:
+            return f"{self.video.name}: already annotated the same way, kept {self.csv} (--overwrite redoes it)"
         ids = f"{self.face_ids} face ID" + ("" if self.face_ids == 1 else "s")
         return (
             f"{self.video.name}: {self.frames} frames, {self.frames_with_face} with a face, {ids}, "
@@ -84,105 +90,215 @@ def annotate_video(
     with_landmarks: bool = False,
     lsl: LslOutput | None = None,
     lsl_wait_s: float = 0.0,
+    overwrite: bool = False,
 ) -> VideoSummary:
     """Annotate one video into `out_csv`, one flushed frame at a time, then write its provenance
     sidecar (`<stem>.json`); `with_landmarks` (needs settings.geometry) also writes the face-mesh
     points to `<stem>.landmarks.npz` (what was measured, also when the run fails or is interrupted).
 
+    An existing `out_csv` is kept when its sidecar says it is complete and made the same way
+    (`summary.kept`), replaced when an earlier run left it interrupted or failed, and otherwise
+    (other settings, weights or video; no sidecar) refused unless `overwrite`. Another run writing
+    `out_csv` at the same time is an error for this video, never a shared file.
+
     Never raises for a bad video or output: the summary carries the error. Ctrl-C (or
-    `stop_requested()` turning true) ends it after the last complete frame, marked interrupted.
+    `stop_requested()` turning true) ends it after the last complete frame, marked interrupted;
+    those frames are kept in `out_csv` and the sidecar says so.
     With `lsl`, each frame's readings are also streamed (after waiting up to `lsl_wait_s` for a
     consumer), stamped by the video clock from the LSL time the first frame was sent.
     """
     from tqdm import tqdm
 
     started_at = wall_clock_iso()
-    frames = frames_with_face = 0
-    face_ids: set[int] = set()
-    seconds = 0.0
-    output: CompleteFramesCsv | None = None
-    skipped: tuple[int, ...] = ()
-    frame_count = None
-    outcome: dict = {}
-    landmarks = LandmarksFile(landmarks_path(out_csv)) if with_landmarks and settings.geometry else None
     try:
-        with VideoFileSource(video) as source, Pipeline(settings, engine=engine) as pipeline:
-            frame_count = source.frame_count
-            output = CompleteFramesCsv(out_csv)
-            if lsl is not None and lsl.open(str(video), source.fps, pipeline_provenance(pipeline)):
-                lsl.wait_for_consumer(lsl_wait_s, stop_requested)
-            bar = tqdm(
-                total=source.frame_count,
-                desc=video.name,
-                unit="frame",
-                file=sys.stderr,
-                leave=False,
-                disable=None if progress else True,
-                position=progress_position,
-                dynamic_ncols=True,
-            )
-            started = time.perf_counter()
-            # Decoding, detection and the model overlap in threads; the results are those of
-            # pipeline.process frame by frame. closing() stops the threads before the source closes.
-            with bar, closing(process_stream(source, pipeline)) as results:
-                for result in results:
-                    output.write(result)
-                    if landmarks is not None:
-                        landmarks.add(result)
-                    if lsl is not None:
-                        lsl.push(result)  # stamped by the video clock: the file runs faster than real time
-                    frames += 1
-                    frames_with_face += bool(result.faces)
-                    face_ids.update(face.face_id for face in result.faces)
-                    bar.update()
-                    if stop_requested is not None and stop_requested():
-                        raise KeyboardInterrupt
-            seconds = time.perf_counter() - started
-            skipped = tuple(source.skipped_frames)
-            output.close()
-            pipeline.finish_calibrations()
-            ended = pipeline.calibration_outcomes
-            outcome = {
-                "calibration": tuple((o.track_id, o.baseline.to_dict() if o.baseline else o.refusal) for o in ended)
-            }
-    except KeyboardInterrupt:
-        if output is not None:
+        output = CompleteFramesCsv(out_csv)  # locks the output until the sidecar matches it
+    except OutputError as exc:
+        return VideoSummary(video, out_csv, error=str(exc))
+    with output:
+        made_as = _made_as(video, settings, engine, with_landmarks)
+        existing = _existing_output(out_csv, made_as)
+        if existing == "same":
+            output.discard()
+            return _kept(video, out_csv)
+        if existing is not None and not overwrite:
+            output.discard()
+            return VideoSummary(video, out_csv, error=f"{video}: {out_csv} exists, {existing}; --overwrite replaces it")
+        frames = frames_with_face = 0
+        face_ids: set[int] = set()
+        seconds = 0.0
+        frame_count = None
+        outcome: dict = {}
+        landmarks = LandmarksFile(landmarks_path(out_csv)) if with_landmarks and settings.geometry else None
+        try:
+            with VideoFileSource(video) as source, Pipeline(settings, engine=engine) as pipeline:
+                frame_count = source.frame_count
+                if lsl is not None and lsl.open(str(video), source.fps, pipeline_provenance(pipeline)):
+                    lsl.wait_for_consumer(lsl_wait_s, stop_requested)
+                bar = tqdm(
+                    total=source.frame_count,
+                    desc=video.name,
+                    unit="frame",
+                    file=sys.stderr,
+                    leave=False,
+                    disable=None if progress else True,
+                    position=progress_position,
+                    dynamic_ncols=True,
+                )
+                started = time.perf_counter()
+                # Decoding, detection and the model overlap in threads; the results are those of
+                # pipeline.process frame by frame. closing() stops the threads before the source closes.
+                with bar, closing(process_stream(source, pipeline)) as results:
+                    for result in results:
+                        output.write(result)
+                        if landmarks is not None:
+                            landmarks.add(result)
+                        if lsl is not None:
+                            lsl.push(result)  # stamped by the video clock: the file runs faster than real time
+                        frames += 1
+                        frames_with_face += bool(result.faces)
+                        face_ids.update(face.face_id for face in result.faces)
+                        bar.update()
+                        if stop_requested is not None and stop_requested():
+                            raise KeyboardInterrupt
+                seconds = time.perf_counter() - started
+                outcome = {
+                    "skipped_frames": tuple(source.skipped_frames),
+                    "missing_at_end": source.missing_at_end,
+                    "damage": source.damage(),
+                }
+                output.close()
+                pipeline.finish_calibrations()
+                outcome["calibration"] = tuple(
+                    (o.track_id, o.baseline.to_dict() if o.baseline else o.refusal)
+                    for o in pipeline.calibration_outcomes
+                )
+        except KeyboardInterrupt:
             output.abandon()
             frames = output.frames_written
-        outcome = {"interrupted": True}
-    except FerLiveError as exc:
-        if output is not None:
-            output.abandon()
-        outcome = {"error": str(exc)}
-    except Exception:
-        if output is not None:
-            output.abandon()
-        raise
-    finally:
-        if lsl is not None:
-            lsl.close()
-    summary = VideoSummary(video, out_csv, frames, frames_with_face, len(face_ids), seconds, skipped, **outcome)
-    # Only a run that opened the CSV writes beside it: a video that fails to open leaves an earlier
-    # run's CSV untouched, and its sidecar and landmarks too.
-    wrote_csv = output is not None and out_csv.is_file()
-    if landmarks is not None and wrote_csv:
-        try:
-            landmarks.save()
+            outcome = {"interrupted": True}
         except FerLiveError as exc:
-            if summary.error is None:
-                summary = replace(summary, error=str(exc))
-    if wrote_csv:
+            output.abandon()
+            outcome = {"error": str(exc)}
+        except BaseException:  # unforeseen: keep the whole frames written so far, then let it propagate
+            output.abandon()
+            if output.frames_written:
+                output.commit()
+            raise
+        finally:
+            if lsl is not None:
+                lsl.close()
+        summary = VideoSummary(video, out_csv, frames, frames_with_face, len(face_ids), seconds, **outcome)
+        if summary.error is not None and output.frames_written == 0:
+            output.discard()  # nothing of this run to keep; an earlier file stays as it was
+            return summary
+        if landmarks is not None:
+            try:
+                landmarks.save()
+            except FerLiveError as exc:
+                if summary.error is None:
+                    summary = replace(summary, error=str(exc))
         sidecar = provenance_path(out_csv)
         try:
-            write_json_atomic(sidecar, provenance(summary, frame_count, settings, engine, started_at, wall_clock_iso()))
+            sidecar.unlink(missing_ok=True)  # never paired, even for a moment, with the new CSV
+            output.commit()
+            write_json_atomic(
+                sidecar, provenance(summary, frame_count, settings, engine, started_at, wall_clock_iso(), made_as)
+            )
+        except OutputError as exc:
+            summary = replace(summary, error=summary.error or str(exc))
         except OSError as exc:
             if summary.error is None:
                 summary = replace(summary, error=f"cannot write {sidecar}: {exc.strerror or exc}")
     return summary
 
 
+def _made_as(video: Path, settings: PipelineSettings, engine: Engine, with_landmarks: bool = False) -> dict:
+    """What decides a CSV's numbers (and its companion files): the video, the settings (threads
+    aside), the weights and runtime, whether landmarks were written."""
+    try:
+        video_bytes = video.stat().st_size
+    except OSError:
+        video_bytes = None
+    made_as = {
+        "video": {"name": video.name, "bytes": video_bytes},
+        "settings": {key: value for key, value in settings.to_dict().items() if key != "threads"},
+        "weights_sha256": weights_info(engine.weights_path, engine.meta)["sha256"],
+        "operating_point": engine.operating_point.describe(),
+        "backend": engine.backend,
+        "landmarks": with_landmarks,
+    }
+    return json.loads(json.dumps(made_as, default=str))  # as a sidecar gives it back, to compare
+
+
+def _kept(video: Path, out_csv: Path) -> VideoSummary:
+    """The summary of a CSV kept from an earlier run, with the damage that run found in the video
+    (so a rerun reports a damaged video, and exits, as the first run did)."""
+    previous = json.loads(provenance_path(out_csv).read_text(encoding="utf-8"))
+    skipped = tuple(previous.get("skipped_frames") or ())
+    missing = int(previous.get("missing_at_end") or 0)
+    frame_count = (previous.get("source") or {}).get("frame_count")
+    damage = describe_damage([str(i) for i in skipped], missing, frame_count)
+    return VideoSummary(
+        video,
+        out_csv,
+        frames=int(previous.get("frames_written", 0)),
+        skipped_frames=skipped,
+        missing_at_end=missing,
+        damage=damage,
+        kept=True,
+    )
+
+
+def _existing_output(out_csv: Path, made_as: dict) -> str | None:
+    """None when `out_csv` may simply be (re)written: absent, or left incomplete by an earlier run;
+    "same" when it is complete and made as `made_as`; otherwise how it differs, for the message."""
+    if not out_csv.exists():
+        return None
+    sidecar = provenance_path(out_csv)
+    try:
+        previous = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return f"with no readable {sidecar.name} saying how it was made"
+    if not isinstance(previous, dict) or previous.get("format") != PROVENANCE_FORMAT:
+        return f"but {sidecar.name} is not a fer_live annotation sidecar"
+    if previous.get("status") != "complete":
+        return None
+    made_before = previous.get("made_as")
+    if made_before == made_as:
+        return "same"
+    if not isinstance(made_before, dict):
+        return "made by an older fer_live that did not record how"
+    settings_before = made_before.get("settings") or {}
+    differences = []
+    video_before, video_now = made_before.get("video") or {}, made_as["video"]
+    if video_before != video_now:
+        differences.append(
+            f"video {video_before.get('name')} of {video_before.get('bytes')} bytes -> "
+            f"{video_now['name']} of {video_now['bytes']} bytes"
+        )
+    if made_before.get("weights_sha256") != made_as["weights_sha256"]:
+        differences.append("other weights")
+    differences += [
+        f"{key} {made_before.get(key)!r} -> {made_as[key]!r}"
+        for key in ("operating_point", "backend", "landmarks")
+        if made_before.get(key) != made_as[key]
+    ]
+    differences += [
+        f"{key} {settings_before.get(key)!r} -> {value!r}"
+        for key, value in made_as["settings"].items()
+        if settings_before.get(key) != value
+    ]
+    return "made another way (" + ", ".join(differences) + ")"
+
+
 def provenance(
-    summary: VideoSummary, frame_count: int | None, settings: PipelineSettings, engine: Engine, started: str, ended: str
+    summary: VideoSummary,
+    frame_count: int | None,
+    settings: PipelineSettings,
+    engine: Engine,
+    started: str,
+    ended: str,
+    made_as: dict | None = None,
 ) -> dict:
     """What made a results CSV: fer_live's version, the weights, the runtime and settings, the video."""
     status = "failed" if summary.error else "interrupted" if summary.interrupted else "complete"
@@ -195,6 +311,8 @@ def provenance(
         "source": {"video": str(summary.video), "frame_count": frame_count},
         "frames_written": summary.frames,
         "skipped_frames": list(summary.skipped_frames),
+        # Frames the video's header announces after the last one that could be read: a cut-off file.
+        "missing_at_end": summary.missing_at_end,
         "weights": weights_info(engine.weights_path, engine.meta),
         "operating_point": engine.operating_point.describe(),
         "calibration": calibration_provenance(settings, summary),
@@ -203,6 +321,8 @@ def provenance(
         "settings": settings.to_dict(),
         "start_time": started,
         "end_time": ended,
+        # What a later run on the same output compares: complete and identical means nothing to redo.
+        "made_as": made_as or _made_as(summary.video, settings, engine),
     }
 
 

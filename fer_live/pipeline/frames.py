@@ -89,18 +89,22 @@ class Pipeline:
             self.baselines.by_track.update(loaded)
             self.everyone_baseline = next(iter(loaded.values())) if len(loaded) == 1 else None
 
-    def process(self, frame_index: int, time_s: float, image: np.ndarray) -> FrameResult:
-        detections = self.locate(image)
+    def process(self, frame_index: int, time_s: float, image: np.ndarray, still: bool = False) -> FrameResult:
+        """`still`: the frame is an image of its own (`Frame.still`), unrelated to the one before."""
+        detections = self.locate(image, still)
         meshes = self.mesh_faces(image, detections)
         probs, va = self.engine.predict(self.crop_faces(image, detections))
-        return self.assemble(frame_index, time_s, detections, probs, va, meshes)
+        return self.assemble(frame_index, time_s, detections, probs, va, meshes, still)
 
-    def locate(self, image: np.ndarray) -> list[Detection]:
+    def locate(self, image: np.ndarray, still: bool = False) -> list[Detection]:
         """The faces of the next frame: detected, or with `detect_every` k > 1, on the k − 1 frames
         after a detection, the faces of that detection (same boxes; the tracker keeps their IDs).
         Boxes lag up to k − 1 frames of motion, about the detector's own frame-to-frame jitter
         (measured in bench/results.md); faces appear and leave up to k − 1 frames late.
+        A still is always detected afresh: another image's boxes say nothing about it.
         """
+        if still:
+            self._frames_located = 0
         number = self._frames_located
         self._frames_located += 1
         if number % self.settings.detect_every == 0:
@@ -125,10 +129,14 @@ class Pipeline:
         probs: np.ndarray,
         va: np.ndarray,
         meshes: list[Mesh | None] | None = None,
+        still: bool = False,
     ) -> FrameResult:
         """Track and smooth a frame's located faces given the model's outputs for their crops, and
         turn their meshes (from `mesh_faces`) into geometry. The iris model runs here rather than in
-        `mesh_faces`: it costs twice the mesh, and this balances the stream's two threads."""
+        `mesh_faces`: it costs twice the mesh, and this balances the stream's two threads. A still
+        starts afresh: its faces get new IDs and nothing is smoothed or learnt over from the image before."""
+        if still:
+            self._forget_faces()
         ids = self.tracker.update(detections)
         meshes = self._with_eyes(meshes if meshes is not None else [None] * len(detections))
         while not self._requests.empty():
@@ -217,12 +225,16 @@ class Pipeline:
     def reset(self, restart_ids: bool = False) -> None:
         """Forget tracks and smoothing state, e.g. after seeking in a file; detect on the next frame.
         `restart_ids`: face IDs start at 1 again (the file started over), see FaceTracker.reset."""
+        self._forget_faces(restart_ids)
+        self._frames_located = 0
+
+    def _forget_faces(self, restart_ids: bool = False) -> None:
+        """Tracks, smoothing and geometry state go; face IDs continue from the last one unless `restart_ids`."""
         self.tracker.reset(restart_ids)
         self.smoother.reset()
         if self.geometry is not None:
             self.geometry.reset()
         self.baselines.collecting.clear()
-        self._frames_located = 0
 
     def close(self) -> None:
         self.detector.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +22,43 @@ from fer_live.errors import SourceError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
+# A count estimated from duration x fps (containers without a frame index) can be one frame off.
+FRAME_COUNT_TOLERANCE = 1
+
+
 @dataclass(frozen=True)
 class Frame:
     index: int
     time_s: float
     image: np.ndarray  # BGR uint8
+    # The image file this frame was read from (image folders). Such a frame is a still: it has
+    # nothing to do with the frame before it, so faces are not tracked or smoothed across stills.
+    file: str | None = None
+
+    @property
+    def still(self) -> bool:
+        return self.file is not None
+
+
+def describe_damage(
+    skipped: Sequence[str],
+    missing_at_end: int,
+    frame_count: int | None,
+    unreadable: str = "undecodable frame",
+    item: str = "frame",
+) -> str | None:
+    """`Source.damage()`'s phrase from its parts (also from a sidecar, for a result kept from before)."""
+    parts = []
+    if skipped:
+        plural = "s" if len(skipped) > 1 else ""
+        shown = ", ".join(skipped[:10]) + (", ..." if len(skipped) > 10 else "")
+        parts.append(f"{len(skipped)} {unreadable}{plural} skipped ({item}{plural} {shown})")
+    if missing_at_end:
+        parts.append(
+            f"ends after {(frame_count or 0) - missing_at_end} of the {frame_count} frames its header "
+            f"announces ({missing_at_end} missing: the file is cut off)"
+        )
+    return "; ".join(parts) or None
 
 
 class Source:
@@ -37,6 +69,30 @@ class Source:
     fps: float = 30.0
     frame_count: int | None = None  # None when unknown (cameras)
     size: tuple[int, int] = (0, 0)  # width, height
+    # Frames that could not be decoded and were skipped (file sources), and frames the file
+    # announced that never came because it ends early (cut off): damage, reported by `damage()`.
+    skipped_frames: Sequence[int] = ()
+    missing_at_end: int = 0
+
+    def damage(self) -> str | None:
+        """What could not be read, in one phrase (e.g. for "fer-live: error: VIDEO: ..."); None if nothing."""
+        return describe_damage(
+            [self._skipped_name(i) for i in self.skipped_frames],
+            self.missing_at_end,
+            self.frame_count,
+            self._unreadable_noun,
+            self._item_noun,
+        )
+
+    def damage_info(self) -> dict:
+        """`damage()` as data, for a results file's sidecar or a session's session.json."""
+        return {"skipped_frames": list(self.skipped_frames), "missing_at_end": self.missing_at_end}
+
+    _unreadable_noun = "undecodable frame"
+    _item_noun = "frame"
+
+    def _skipped_name(self, index: int) -> str:
+        return str(index)
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -101,6 +157,8 @@ class VideoFileSource(Source):
             failed.append(self._next_index)
             self._next_index += 1
             if self.frame_count is None or self._next_index >= self.frame_count:
+                if len(failed) > FRAME_COUNT_TOLERANCE:
+                    self.missing_at_end = len(failed)
                 return None
 
     def __iter__(self) -> Iterator[Frame]:
@@ -125,7 +183,7 @@ class VideoFileSource(Source):
 
 
 @contextmanager
-def _opencv_quiet() -> Iterator[None]:
+def opencv_quiet() -> Iterator[None]:
     """Silence OpenCV's own log (e.g. one warning per backend tried for a missing camera); our
     SourceError says what went wrong in one line."""
     previous = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -139,7 +197,7 @@ class CameraSource(Source):
     is_live = True
 
     def __init__(self, index: int):
-        with _opencv_quiet():
+        with opencv_quiet():
             capture = cv2.VideoCapture(index)
         if not capture.isOpened():
             capture.release()
@@ -165,7 +223,11 @@ class CameraSource(Source):
 
 
 class ImageFolderSource(Source):
-    """Images of a folder in name order, as frames `1 / fps` seconds apart."""
+    """Images of a folder in name order, as frames `1 / fps` seconds apart; each is a still
+    (`Frame.file` names it). An unreadable image is skipped and counted in `skipped_frames`."""
+
+    _unreadable_noun = "unreadable image"
+    _item_noun = "image"
 
     def __init__(self, path: str | Path, fps: float = 30.0):
         path = Path(path)
@@ -177,14 +239,21 @@ class ImageFolderSource(Source):
         self.description = str(path)
         self.fps = fps
         self.frame_count = len(self.files)
+        self.skipped_frames = []
         self._start = 0
 
     def __iter__(self) -> Iterator[Frame]:
         for index in range(self._start, len(self.files)):
-            image = cv2.imread(str(self.files[index]), cv2.IMREAD_COLOR)
+            with opencv_quiet():  # libpng/libjpeg complaints; the skip is reported instead
+                image = cv2.imread(str(self.files[index]), cv2.IMREAD_COLOR)
             if image is None:
-                raise SourceError(f"unreadable image: {self.files[index]}")
-            yield Frame(index, index / self.fps, image)
+                if index not in self.skipped_frames:  # a looping GUI reads it again
+                    self.skipped_frames.append(index)
+                continue
+            yield Frame(index, index / self.fps, image, file=self.files[index].name)
+
+    def _skipped_name(self, index: int) -> str:
+        return self.files[index].name
 
     def seek(self, frame_index: int) -> None:
         self._start = max(0, min(frame_index, len(self.files) - 1))

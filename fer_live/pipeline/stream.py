@@ -112,7 +112,7 @@ def process_stream(
                 return
             try:
                 with times.measure("detect"):
-                    detections = pipeline.locate(frame.image)
+                    detections = pipeline.locate(frame.image, frame.still)
                 with times.measure("crop"):
                     crops = pipeline.crop_faces(frame.image, detections)
                 with times.measure("mesh"):
@@ -120,7 +120,7 @@ def process_stream(
             except BaseException as error:
                 put(located, _Failure(error))
                 return
-            if not put(located, (frame.index, frame.time_s, detections, crops, meshes)):
+            if not put(located, (frame.index, frame.time_s, frame.still, detections, crops, meshes)):
                 return
 
     workers = [
@@ -160,11 +160,13 @@ def _wait_for(source: queue.Queue):
 def _analyse(pipeline: Pipeline, located: list[tuple], times: StageTimes) -> Iterator[FrameResult]:
     """Results of located frames, their faces run through the model in one batch."""
     with times.measure("model"):
-        probs, va = pipeline.engine.predict([crop for _, _, _, crops, _ in located for crop in crops])
+        probs, va = pipeline.engine.predict([crop for *_, crops, _ in located for crop in crops])
     start = 0
-    for frame_index, time_s, detections, crops, meshes in located:
+    for frame_index, time_s, still, detections, crops, meshes in located:
         end = start + len(crops)
         with times.measure("model"):
-            result = pipeline.assemble(frame_index, time_s, detections, probs[start:end], va[start:end], meshes)
+            result = pipeline.assemble(
+                frame_index, time_s, detections, probs[start:end], va[start:end], meshes, still
+            )
         start = end
         yield result

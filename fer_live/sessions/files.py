@@ -19,8 +19,9 @@ SEGMENT_NAME = "segment_{:04d}.avi"
 # Motion JPEG in AVI: every frame is a key frame (exact seeking), and a file cut short by a kill
 # still decodes up to its last whole frame, unlike an mp4 whose index is written on close.
 SEGMENT_FOURCC = "MJPG"
-# Columns frames.csv adds to the results schema.
-FRAME_EXTRA_COLUMNS = ("wall_time", "video_frame")
+# Columns frames.csv adds to the results schema; source_file names the image of an image-folder
+# source (each image a still of its own), empty for video and cameras.
+FRAME_EXTRA_COLUMNS = ("wall_time", "video_frame", "source_file")
 MARKER_COLUMNS = ("time_s", "video_frame", "wall_time", "key", "label", "note")
 MARKER_KEYS = tuple("123456789")
 TEXT_MARKER_KEY = "m"

@@ -93,6 +93,37 @@ class Session:
         return self.info.get("end_time") is not None
 
     @property
+    def recorded_frames(self) -> int | None:
+        """Frames the recorder wrote rows for, by session.json; None for a recording cut short."""
+        info = self.info
+        if not self.complete:
+            return None
+        if "frames_recorded" in info:
+            return int(info["frames_recorded"])
+        return int(info.get("video_frames", 0)) - int(info.get("filled_frames", 0))
+
+    @property
+    def frames_without_results(self) -> range:
+        """Video frames after the last frames.csv row: recorded, but their results are lost (a cut-off
+        or emptied frames.csv). Review shows them without boxes. For a recording killed mid-frame,
+        the one frame whose row was never written is not counted."""
+        last = self.video_frames[-1] if self.video_frames else -1
+        end = self.video_frame_count - (0 if self.complete else 1)
+        return range(last + 1, max(last + 1, end))
+
+    def missing_results(self) -> str | None:
+        """Why frames.csv holds fewer frames than were recorded, in one line; None when it holds them all."""
+        expected = self.recorded_frames
+        gap = self.frames_without_results
+        if expected is not None and len(self.results) < expected or len(gap) > 0:
+            count = f"{len(self.results)} of the {expected}" if expected is not None else f"{len(self.results)}"
+            where = (
+                f"; no results after {self.duration_s:.2f} s (video frames {gap.start}-{gap.stop - 1})" if gap else ""
+            )
+            return f"{self.path / FRAMES_CSV} holds {count} recorded frames (cut off or emptied?){where}"
+        return None
+
+    @property
     def fps(self) -> float:
         return float(self.info["fps"])
 
@@ -116,9 +147,12 @@ class Session:
 
     def latest_result(self, video_frame: int) -> FrameResult | None:
         """The results on screen at video frame `video_frame`: its own, or those of the last
-        recorded frame before it (for overlays during playback)."""
+        recorded frame before it (for overlays during playback); None after the last row (see
+        `frames_without_results`), where showing the last results would be stale."""
         index = bisect.bisect_right(self.video_frames, video_frame) - 1
-        return self.results[index] if index >= 0 else None
+        if index < 0 or video_frame > self.video_frames[-1]:
+            return None
+        return self.results[index]
 
     def time_at(self, video_frame: int) -> float:
         """Session time of a video frame: its row's time, or for gap fillers the last row's time

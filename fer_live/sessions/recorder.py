@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -24,7 +25,7 @@ from fer_live.atomic import write_json_atomic
 from fer_live.errors import FerLiveError
 from fer_live.model.weights import weights_info
 from fer_live.pipeline.clock import wall_clock_iso
-from fer_live.pipeline.sources import Frame
+from fer_live.pipeline.sources import Frame, opencv_quiet
 from fer_live.results import FrameResult, ResultsCsvWriter
 from fer_live.sessions.files import (
     FRAME_EXTRA_COLUMNS,
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
     from fer_live.pipeline.sources import Source
 
 DEFAULT_SEGMENT_SECONDS = 2.0
+# Room a session keeps free on its disk to close its files (AVI index, CSVs, session.json written
+# beside the old one); with the next frame's room on top, recording stops cleanly below it.
+FINISH_RESERVE_BYTES = 256 * 1024
 MAX_FILLED_GAP_S = 3.0
 
 
@@ -104,11 +108,14 @@ class _SegmentWriter:
             raise FerLiveError(f"cannot write video segment {path} ({SEGMENT_FOURCC} AVI)")
 
     def write(self, image) -> None:
-        self._writer.write(image)
+        # OpenCV reports a failed write only as a log line; Recorder checks the room left instead.
+        with opencv_quiet():
+            self._writer.write(image)
         self.frames += 1
 
     def close(self) -> dict:
-        self._writer.release()
+        with opencv_quiet():
+            self._writer.release()
         width, height = self.size
         return {
             "file": self.path.name,
@@ -260,6 +267,7 @@ class Recorder:
                 raise FerLiveError(f"cannot write session in {self.path}: {exc.strerror or exc}") from exc
 
     def _write(self, frame: Frame, result: FrameResult, wall_time: str) -> None:
+        self._check_room(frame.image)
         if self._first_time_s is None:
             self._first_time_s = frame.time_s
             self.info["resolution"] = [frame.image.shape[1], frame.image.shape[0]]
@@ -271,7 +279,24 @@ class Recorder:
         self.frames_recorded += 1
         self._last_time_s = session_time_s
         session_result = FrameResult(frame.index, session_time_s, result.faces)
-        self._frames.write(session_result, {"wall_time": wall_time, "video_frame": str(self._last_video_frame)})
+        self._frames.write(
+            session_result,
+            {"wall_time": wall_time, "video_frame": str(self._last_video_frame), "source_file": frame.file or ""},
+        )
+
+    def _check_room(self, image) -> None:
+        """Stop before the disk is full: there OpenCV's video writer fails without an error (frames
+        would go missing from the video but not from frames.csv) and the session could not be
+        finished. Room for two frames (their JPEG is well under half the raw image) is kept too."""
+        try:
+            free = shutil.disk_usage(self.path).free
+        except OSError:
+            return  # cannot tell; a write that fails still raises
+        if free < FINISH_RESERVE_BYTES + image.nbytes:
+            raise FerLiveError(
+                f"the disk holding {self.path} is full ({free // 1024} KiB left): recording stopped, "
+                f"the {self.frames_recorded} frames before it are kept"
+            )
 
     def _fill_gap(self, session_time_s: float) -> None:
         """Repeat the previous image for frames the caller skipped (a live view that drops frames
@@ -343,8 +368,9 @@ class Recorder:
             self.markers.append(marker)
             return marker
 
-    def finish(self, stopped_by: str = "stopped") -> None:
-        """Close the last segment and the CSVs, and write the end time; later calls do nothing."""
+    def finish(self, stopped_by: str = "stopped", source_damage: dict | None = None) -> None:
+        """Close the last segment and the CSVs, and write the end time (and what of the source could
+        not be read, `Source.damage_info()`, if anything); later calls do nothing."""
         with self._lock:
             if self.finished:
                 return
@@ -357,6 +383,9 @@ class Recorder:
                 self._markers_handle.close()
                 self.info["end_time"] = wall_clock_iso()
                 self.info["stopped_by"] = stopped_by
+                self.info["frames_recorded"] = self.frames_recorded
+                if source_damage:
+                    self.info["source_damage"] = source_damage
                 if self._last_time_s > 0:
                     self.info["measured_fps"] = round((self.frames_recorded - 1) / self._last_time_s, 3)
                 self._save_info()

@@ -323,7 +323,10 @@ def _html(session: Session, summaries, sections: list[str], left_out: list[str])
             "<p class=warn>This recording was cut short (no end time): the report covers what was "
             "written before it stopped.</p>"
         )
-    if not sections:
+    missing = session.missing_results()
+    if missing:
+        notes.append(f"<p class=warn>{html.escape(missing)}: the report covers only the frames it holds.</p>")
+    if not sections and session.results:
         notes.append("<p>No face was detected in this session.</p>")
     notes.extend(f"<p>{html.escape(note)}</p>" for note in left_out)
     title = f"fer_live session report — {session.info.get('participant') or session.path.name}"

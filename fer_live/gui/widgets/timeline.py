@@ -13,6 +13,7 @@ from fer_live.gui.palette import AROUSAL_COLOUR, VALENCE_COLOUR
 from fer_live.results import FrameResult
 
 MARKER_COLOUR = "#e0c060"
+GAP_COLOUR = (200, 60, 60, 60)  # translucent red: time with no results
 
 
 class Timeline(pg.PlotWidget):
@@ -23,6 +24,7 @@ class Timeline(pg.PlotWidget):
         self._history: dict[int, deque[tuple[float, float, float]]] = {}
         self._latest = 0.0
         self._marker_lines: list[pg.InfiniteLine] = []
+        self._gap_regions: list[pg.LinearRegionItem] = []
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
@@ -79,6 +81,22 @@ class Timeline(pg.PlotWidget):
             )
             self.addItem(line)
             self._marker_lines.append(line)
+
+    def set_gaps(self, gaps: list[tuple[float, float]]) -> None:
+        """Shade (start, end) spans of the results' clock that have no results (a reviewed session
+        whose frames.csv was cut off), so missing data is not mistaken for a face that left."""
+        for region in self._gap_regions:
+            self.removeItem(region)
+        self._gap_regions = []
+        for start, end in gaps:
+            region = pg.LinearRegionItem((start, end), movable=False, brush=pg.mkBrush(GAP_COLOUR), pen=pg.mkPen(None))
+            region.setToolTip("no results recorded here")
+            self.addItem(region)
+            self._gap_regions.append(region)
+
+    def gaps(self) -> list[tuple[float, float]]:
+        """(start, end) of the shaded no-results spans."""
+        return [tuple(region.getRegion()) for region in self._gap_regions]
 
     def markers(self) -> list[tuple[float, str]]:
         """(time, text) of the marker lines."""
