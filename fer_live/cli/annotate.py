@@ -190,10 +190,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         with _sigterm_interrupts(terminated):
             if jobs == 1:
-                say = lambda line: print(f"fer-live: {line}", file=sys.stderr, flush=True)  # noqa: E731
-                lsl = LslOutput(say=say) if args.lsl else None
+                lsl = LslOutput(say=_say) if args.lsl else None
                 annotate_serially(
-                    videos, args.out_dir, settings, args.weights, report, args.landmarks, lsl, args.lsl_wait, args.overwrite
+                    videos, args.out_dir, settings, args.weights, report, args.landmarks, lsl, args.lsl_wait,
+                    overwrite=args.overwrite,
                 )
             else:
                 annotate_in_parallel(
@@ -205,6 +205,10 @@ def run(args: argparse.Namespace) -> int:
     if interrupted:
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return EXIT_VIDEO_FAILED if failed else 0
+
+
+def _say(line: str) -> None:
+    print(f"fer-live: {line}", file=sys.stderr, flush=True)
 
 
 @contextmanager
