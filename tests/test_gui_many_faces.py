@@ -209,3 +209,26 @@ def test_long_status_messages_wrap_whole_and_one_at_a_time(make_window, qtbot, t
     assert bar.currentMessage().startswith("Marker 'event 1' at ")
     qtbot.waitUntil(whole_and_apart, timeout=5_000)
     window.recording.stop()
+
+
+def test_ids_start_over_only_when_no_face_baseline_holds_them(random_weights, one_face_video):
+    """A seek keeps IDs climbing; starting over restarts them, except while a calibrated face's
+    baseline is kept by its ID (a new face numbered alike would take another person's baseline)."""
+    from fer_live.pipeline.frames import Pipeline, PipelineSettings
+    from fer_live.pipeline.sources import VideoFileSource
+
+    with VideoFileSource(one_face_video[0]) as source:
+        image = next(iter(source)).image
+    with Pipeline(PipelineSettings(device="cpu"), weights=random_weights) as pipeline:
+
+        def ids() -> list[int]:
+            return [face.face_id for face in pipeline.process(0, 0.0, image).faces]
+
+        assert ids() == [1]
+        pipeline.reset()  # a seek
+        assert ids() == [2]
+        pipeline.reset(restart_ids=True)  # the file starts over
+        assert ids() == [1]
+        pipeline.baselines.by_track[1] = object()  # face 1 was calibrated
+        pipeline.reset(restart_ids=True)
+        assert ids() == [2]

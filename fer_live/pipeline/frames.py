@@ -224,8 +224,9 @@ class Pipeline:
 
     def reset(self, restart_ids: bool = False) -> None:
         """Forget tracks and smoothing state, e.g. after seeking in a file; detect on the next frame.
-        `restart_ids`: face IDs start at 1 again (the file started over), see FaceTracker.reset."""
-        self._forget_faces(restart_ids)
+        `restart_ids`: face IDs start at 1 again (the file started over), see FaceTracker.reset;
+        not while a face's baseline is kept by its ID, which a new face of that number would take."""
+        self._forget_faces(restart_ids and not self.baselines.by_track)
         self._frames_located = 0
 
     def _forget_faces(self, restart_ids: bool = False) -> None:
