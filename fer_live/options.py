@@ -233,6 +233,14 @@ def add_geometry(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_landmarks(parser: argparse.ArgumentParser, where: str) -> None:
+    parser.add_argument(
+        "--landmarks",
+        action="store_true",
+        help=f"with --geometry: also write each face's 468 mesh points per frame to {where}",
+    )
+
+
 # How long `annotate --lsl` waits for a consumer (LabRecorder) before it streams: samples pushed
 # before any inlet connects reach no one, and a short file is over in seconds.
 DEFAULT_LSL_WAIT_S = 30.0

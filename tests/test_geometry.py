@@ -199,10 +199,13 @@ def test_annotate_with_geometry_fills_the_columns_and_the_landmarks_file(
         assert inside.all(axis=1).mean() > 0.95
 
 
-def test_landmarks_without_geometry_is_one_clear_error(capfd, tmp_path, one_face_video, random_weights):
+@pytest.mark.parametrize("command", ["annotate", "record"])
+def test_landmarks_without_geometry_is_one_clear_error(capfd, tmp_path, one_face_video, random_weights, command):
     from fer_live import cli
 
-    status = cli.main(["annotate", str(one_face_video[0]), "-o", str(tmp_path / "out"), "--landmarks"])
+    video, out = str(one_face_video[0]), str(tmp_path / "out")
+    args = ["annotate", video, "-o", out] if command == "annotate" else ["record", "--source", video, "--out", out]
+    status = cli.main([*args, "--landmarks"])
     err = capfd.readouterr().err
     assert status != 0 and "Traceback" not in err
     assert "--landmarks needs --geometry" in err
@@ -242,8 +245,11 @@ def test_recorded_session_with_geometry_reports_its_blinks_and_head_pose(tmp_pat
     writer.release()
     session = tmp_path / "session"
     assert cli.main(
-        ["record", "--source", str(video), "--out", str(session), "--weights", str(random_weights), "--geometry"]
+        ["record", "--source", str(video), "--out", str(session), "--weights", str(random_weights), "--geometry",
+         "--landmarks"]
     ) == 0  # fmt: skip
+    saved = read_landmarks(session / "landmarks.npz")
+    assert saved["landmarks"].shape == (len(pattern), 468, 2) and list(saved["frame"]) == list(range(len(pattern)))
     with open(session / "frames.csv", newline="") as handle:
         reader = csv.DictReader(handle)
         rows = list(reader)

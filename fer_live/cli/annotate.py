@@ -68,11 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "boxes lag up to K-1 frames of motion); default 1 = every frame",
     )
     options.add_geometry(parser)
-    parser.add_argument(
-        "--landmarks",
-        action="store_true",
-        help="with --geometry: also write each face's 468 mesh points to OUT_DIR/<stem>.landmarks.npz",
-    )
+    options.add_landmarks(parser, "OUT_DIR/<stem>.landmarks.npz")
     options.add_lsl(parser, wait=True)
 
 

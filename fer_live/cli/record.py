@@ -22,6 +22,7 @@ from fer_live.options import greater_than
 
 EXIT_INPUT_DAMAGED = 1
 MARKER_HELP = "type 1-9 [note] or 'm TEXT' + Enter to mark an event"
+LANDMARKS_FILE = "landmarks.npz"  # in the session folder, with --geometry --landmarks
 MARKER_SYNTAX = (
     "Markers: while recording, type a line and Enter on the terminal (or send lines on stdin with "
     "--markers-from-stdin): '1' to '9', optionally followed by a note, marks a numbered event "
@@ -63,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_detector(parser)
     options.add_min_confidence(parser)
     options.add_geometry(parser)
+    options.add_landmarks(parser, "DIR/landmarks.npz (written when the recording ends)")
     options.add_prior(parser)
     options.add_calibration(parser)
     parser.add_argument(
@@ -72,12 +74,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fer_live.landmarks_file import LandmarksFile
     from fer_live.pipeline.frames import Pipeline, PipelineSettings
     from fer_live.pipeline.lsl import LslOutput, pipeline_provenance
     from fer_live.pipeline.sources import open_source
     from fer_live.sessions.files import parse_marker_labels
     from fer_live.sessions.recorder import Recorder, SessionMetadata, check_session_dir
 
+    if args.landmarks and not args.geometry:
+        raise FerLiveError("--landmarks needs --geometry (the landmarks come from the face mesh)")
     labels = parse_marker_labels(args.markers_labels)
     check_session_dir(args.out)
     settings = PipelineSettings(
@@ -115,9 +120,10 @@ def run(args: argparse.Namespace) -> int:
             + (f"; {MARKER_HELP}" if marker_lines is not None else ""),
             file=sys.stderr,
         )
+        landmarks = LandmarksFile(args.out / LANDMARKS_FILE) if args.landmarks else None
         stopped_by = "error"
         try:
-            stopped_by = _record(source, pipeline, recorder, args, stop, marker_lines, lsl)
+            stopped_by = _record(source, pipeline, recorder, args, stop, marker_lines, lsl, landmarks)
         except KeyboardInterrupt:  # a second Ctrl-C while a frame was being processed
             stopped_by = "interrupt"
         except FerLiveError as exc:
@@ -126,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         finally:
             _drain_markers(marker_lines, recorder, lsl)
             recorder.finish(stopped_by, source.damage_info() if source.damage() else None)
+            if landmarks is not None:
+                landmarks.save()
     how = {"interrupt": "stopped on interrupt", "duration": "stopped after --duration", "source ended": "source ended"}
     print(
         f"{how[stopped_by]}: recorded {recorder.frames_recorded} frames ({recorder.duration_s:.1f} s) "
@@ -139,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record(source, pipeline, recorder, args, stop, marker_lines, lsl) -> str:
+def _record(source, pipeline, recorder, args, stop, marker_lines, lsl, landmarks) -> str:
     from fer_live.pipeline.clock import wall_clock_iso
     from fer_live.pipeline.pacing import FramePacer
 
@@ -158,6 +166,8 @@ def _record(source, pipeline, recorder, args, stop, marker_lines, lsl) -> str:
         captured_at, captured = time.monotonic(), wall_clock_iso()
         result = pipeline.process(frame.index, frame.time_s, frame.image, frame.still)
         recorder.write(frame, result, wall_time=captured)
+        if landmarks is not None:
+            landmarks.add(result)
         # Stamped when captured in real time; a file read as fast as it goes follows its own clock.
         lsl.push(result, captured_at if pacer is not None or source.is_live else None)
         _note_calibrations(pipeline, recorder, frame.time_s)
