@@ -119,3 +119,15 @@ def test_the_help_names_the_file_qsettings_uses(monkeypatch, tmp_path, qapp):
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     assert open_store().fileName() == str(user_settings_file())
+
+
+def test_a_missing_input_has_one_status_in_every_command(capsys, tmp_path, one_face_video):
+    """Bad input and nothing done is 2 everywhere; a batch that did the rest says 1 (README's table)."""
+    missing = tmp_path / "missing.mp4"
+    expected = f"{ERROR}video file not found: {missing}"
+    status, err = run(capsys, "annotate", missing, "-o", tmp_path / "out")
+    assert (status, one_line(err)) == (2, expected)
+    status, err = run(capsys, "record", "--source", missing, "--out", tmp_path / "session")
+    assert (status, one_line(err)) == (2, expected)
+    status, err = run(capsys, "report", tmp_path / "no session")
+    assert (status, one_line(err)) == (2, f"{ERROR}session folder not found: {tmp_path / 'no session'}")

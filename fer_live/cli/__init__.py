@@ -8,7 +8,7 @@ import importlib
 import sys
 
 from fer_live import __version__
-from fer_live.errors import FerLiveError
+from fer_live.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, FerLiveError
 
 # sub-command → module providing `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return importlib.import_module(args.module).run(args)
     except FerLiveError as exc:
         print(f"fer-live: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("fer-live: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

@@ -17,15 +17,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fer_live import options
-from fer_live.errors import FerLiveError, OutputError
+from fer_live.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_DONE,
+    EXIT_INTERRUPTED,
+    EXIT_PARTLY_DONE,
+    EXIT_TERMINATED,
+    FerLiveError,
+    OutputError,
+)
 from fer_live.options import at_least
 
 if TYPE_CHECKING:
     from fer_live.pipeline.annotate_video import VideoSummary
 
-EXIT_VIDEO_FAILED = 1
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -151,13 +156,14 @@ def run(args: argparse.Namespace) -> int:
         check_calibration(args.calibration, args.weights)
     if not videos:
         print(f"shard {args.shard[0]}/{args.shard[1]} has no videos (of {len(set(args.videos))})")
-        return 0
+        return EXIT_DONE
 
-    failed = interrupted = False
+    failed = interrupted = used_any = False
     terminated: list[int] = []
 
     def report(summary: VideoSummary) -> None:
-        nonlocal failed, interrupted
+        nonlocal failed, interrupted, used_any
+        used_any |= not summary.unusable_input
         if summary.error is not None:
             print(f"fer-live: error: {summary.error}", file=sys.stderr, flush=True)
             failed = True
@@ -200,7 +206,10 @@ def run(args: argparse.Namespace) -> int:
         interrupted = True
     if interrupted:
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
-    return EXIT_VIDEO_FAILED if failed else 0
+    if not failed:
+        return EXIT_DONE
+    # No video could even be opened: bad input and nothing done, as record says of a missing video.
+    return EXIT_PARTLY_DONE if used_any else EXIT_BAD_INPUT
 
 
 def _say(line: str) -> None:

@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 from fer_live import options
-from fer_live.errors import FerLiveError
+from fer_live.errors import EXIT_PARTLY_DONE, FerLiveError
 from fer_live.options import greater_than
 
-EXIT_INPUT_DAMAGED = 1
 MARKER_HELP = "type 1-9 [note] or 'm TEXT' + Enter to mark an event"
 LANDMARKS_FILE = "landmarks.npz"  # in the session folder, with --geometry --landmarks
 MARKER_SYNTAX = (
@@ -143,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     if damage := source.damage():
         # Like annotate: the input was damaged; everything that could be read is in the session.
         print(f"fer-live: error: {source.description}: {damage}; every frame read is recorded", file=sys.stderr)
-        return EXIT_INPUT_DAMAGED
+        return EXIT_PARTLY_DONE
     return 0
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_INPUT_DAMAGED = 1
+from fer_live.errors import EXIT_PARTLY_DONE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,5 +27,5 @@ def run(args: argparse.Namespace) -> int:
     if missing := session.missing_results():
         # Damaged input, output written: the same status as annotate and record give it.
         print(f"fer-live: error: {missing}; the report covers only the frames it holds", file=sys.stderr)
-        return EXIT_INPUT_DAMAGED
+        return EXIT_PARTLY_DONE
     return 0

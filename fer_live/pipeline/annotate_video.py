@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fer_live import __version__
 from fer_live.atomic import write_json_atomic
-from fer_live.errors import FerLiveError, OutputError
+from fer_live.errors import FerLiveError, OutputError, SourceError
 from fer_live.inference.engine import Engine
 from fer_live.landmarks_file import LandmarksFile, landmarks_path
 from fer_live.model.weights import weights_info
@@ -52,6 +52,7 @@ class VideoSummary:
     missing_at_end: int = 0  # frames the video's header announces after the last one read (cut off)
     damage: str | None = None  # the skipped and missing frames in one phrase, as the source words it
     error: str | None = None
+    unusable_input: bool = False  # the video could not be opened: nothing of it was read
     interrupted: bool = False
     kept: bool = False  # an identical complete CSV was already there; nothing was redone
     # Participant calibration per face (--calibrate-seconds): face ID → its baseline's dict or its refusal.
@@ -178,7 +179,7 @@ def annotate_video(
             outcome = {"interrupted": True}
         except FerLiveError as exc:
             output.abandon()
-            outcome = {"error": str(exc)}
+            outcome = {"error": str(exc), "unusable_input": isinstance(exc, SourceError) and frames == 0}
         except BaseException:  # unforeseen: keep the whole frames written so far, then let it propagate
             output.abandon()
             if output.frames_written:
