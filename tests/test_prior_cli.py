@@ -155,3 +155,23 @@ def test_record_keeps_the_prior_and_each_baseline_in_session_json(tmp_path, one_
     )
     recalibrated, _ = point.calibrate(raw, np.zeros(2), baseline)
     assert recalibrated == pytest.approx(probs, abs=2e-4)
+
+
+def test_record_refuses_a_foreign_calibration_before_making_the_session(
+    tmp_path, one_face_video, random_weights, calibratable_weights
+):
+    from tests.test_sessions import run_cli
+
+    foreign = tmp_path / "foreign.json"
+    save_calibration(
+        foreign, {1: Baseline.from_raw(np.zeros((5, 8)), np.zeros((5, 2)))}, file_sha256(calibratable_weights), {}
+    )
+    out = tmp_path / "session"
+    code, stderr = run_cli(
+        "record", "--source", str(one_face_video[0]), "--out", str(out), "--weights", str(random_weights),
+        "--calibration", str(foreign),
+    )  # fmt: skip
+    assert code == 2 and stderr.strip().splitlines() == [
+        f"fer-live: error: calibration {foreign} was made with other model weights: calibrate again with these"
+    ]
+    assert not out.exists()

@@ -67,7 +67,15 @@ class Pipeline:
         if settings.detect_every < 1:
             raise FerLiveError(f"detect every k frames needs k >= 1, not {settings.detect_every}")
         self.settings = settings
+        if settings.calibrate_seconds < 0:
+            raise FerLiveError(f"calibration seconds must be at least 0, not {settings.calibrate_seconds:g}")
         self.engine = engine or Engine(weights, settings.device, settings.threads, settings.backend, settings.prior)
+        # Before the detector starts, so a refused calibration file leaves nothing open.
+        loaded = (
+            load_calibration(settings.calibration, file_sha256(self.engine.weights_path))
+            if settings.calibration
+            else {}
+        )
         self.smoother = Smoother(settings.smoothing)
         self.tracker = FaceTracker(max_missed=settings.max_missed)
         self.detector = FaceDetector(settings.detector_range, settings.min_confidence, settings.min_face_size)
@@ -76,18 +84,13 @@ class Pipeline:
         self._frames_located = 0
         self._last_detections: list[Detection] = []
         self.baselines = Baselines()
-        # A calibration file with one baseline stands for whoever is in the picture.
-        self.everyone_baseline: Baseline | None = None
         self._seen_tracks: set[int] = set()
         self.calibration_outcomes: list[Outcome] = []  # collections that ended, oldest first
         # Calibrate/clear requests from other threads (the GUI), carried out by `assemble` at its next frame.
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
-        if settings.calibrate_seconds < 0:
-            raise FerLiveError(f"calibration seconds must be at least 0, not {settings.calibrate_seconds:g}")
-        if settings.calibration:
-            loaded = load_calibration(settings.calibration, file_sha256(self.engine.weights_path))
-            self.baselines.by_track.update(loaded)
-            self.everyone_baseline = next(iter(loaded.values())) if len(loaded) == 1 else None
+        self.baselines.by_track.update(loaded)
+        # A calibration file with one baseline stands for whoever is in the picture.
+        self.everyone_baseline: Baseline | None = next(iter(loaded.values())) if len(loaded) == 1 else None
 
     def process(self, frame_index: int, time_s: float, image: np.ndarray, still: bool = False) -> FrameResult:
         """`still`: the frame is an image of its own (`Frame.still`), unrelated to the one before."""
