@@ -53,7 +53,7 @@ class SettingsDialog(QDialog):
         self._labels = _check("expression labels and IDs", settings.show_labels)
         self._va = _check("valence/arousal readout", settings.show_va)
         self._loop = _check("loop video files", settings.loop_video)
-        self._geometry = _check("head pose, eyes, gaze, mouth (a few ms per face)", settings.geometry)
+        self._geometry = _check("head pose, eyes, gaze, mouth (~14 CPU-ms per face)", settings.geometry)
         self._mesh = _check("face mesh and head-pose axes", settings.show_mesh)
         self._pose_limit = _spin(5.0, 90.0, 5.0, settings.pose_limit, suffix="°")
         self._pose_limit.setToolTip("expressions of faces turned further than this (|yaw| or |pitch|) are greyed out")
