@@ -4,12 +4,14 @@ the settings file and the marker syntax."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 
 from fer_live import cli
 from fer_live.assets import IRIS_MODEL
+from tests.videos import DEFAULT_FACES
 
 ERROR = "fer-live: error: "
 
@@ -131,3 +133,31 @@ def test_a_missing_input_has_one_status_in_every_command(capsys, tmp_path, one_f
     assert (status, one_line(err)) == (2, expected)
     status, err = run(capsys, "report", tmp_path / "no session")
     assert (status, one_line(err)) == (2, f"{ERROR}session folder not found: {tmp_path / 'no session'}")
+
+
+def test_a_damaged_jpeg_is_reported_in_our_words_not_libjpegs(capfd, tmp_path, shared_data, random_weights):
+    import cv2
+
+    from fer_live.bench.videos import FaceScene
+
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    scene = FaceScene(DEFAULT_FACES[:1], 3, size=(320, 240), side=120)
+    for index in range(3):
+        cv2.imwrite(str(folder / f"{index:02d}.jpg"), scene.draw(index)[0])
+    data = (folder / "01.jpg").read_bytes()
+    (folder / "01.jpg").write_bytes(data[: len(data) * 2 // 3])  # an interrupted copy
+
+    status = cli.main(
+        ["record", "--source", str(folder), "--out", str(tmp_path / "s"), "--weights", str(random_weights)]
+    )
+    err = capfd.readouterr().err
+    assert status == 1
+    assert "Premature end of JPEG file" not in err.replace("(01.jpg: Premature end of JPEG file)", "")
+    errors = [line for line in err.splitlines() if line.startswith(ERROR)]
+    assert errors == [
+        f"{ERROR}{folder}: 1 damaged image used as decoded (01.jpg: Premature end of JPEG file); "
+        "every frame read is recorded"
+    ]
+    info = json.loads((tmp_path / "s" / "session.json").read_text())
+    assert info["source_damage"]["decoder_complaints"] == {"01.jpg": "Premature end of JPEG file"}

@@ -18,6 +18,7 @@ import numpy as np
 
 from fer_live.assets import DEMO_VIDEO
 from fer_live.errors import SourceError
+from fer_live.native_stderr import native_stderr_captured
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -224,7 +225,9 @@ class CameraSource(Source):
 
 class ImageFolderSource(Source):
     """Images of a folder in name order, as frames `1 / fps` seconds apart; each is a still
-    (`Frame.file` names it). An unreadable image is skipped and counted in `skipped_frames`."""
+    (`Frame.file` names it). An unreadable image is skipped and counted in `skipped_frames`; one the
+    decoder complained about but decoded (a cut-off JPEG's lower part is grey) is used and counted
+    in `complaints`, with the decoder's words, which would otherwise reach the terminal raw."""
 
     _unreadable_noun = "unreadable image"
     _item_noun = "image"
@@ -240,17 +243,33 @@ class ImageFolderSource(Source):
         self.fps = fps
         self.frame_count = len(self.files)
         self.skipped_frames = []
+        self.complaints: dict[int, str] = {}  # image index → the decoder's first line about it
         self._start = 0
 
     def __iter__(self) -> Iterator[Frame]:
         for index in range(self._start, len(self.files)):
-            with opencv_quiet():  # libpng/libjpeg complaints; the skip is reported instead
+            # libjpeg prints "Premature end of JPEG file" straight to fd 2, past OpenCV's log level.
+            with opencv_quiet(), native_stderr_captured() as said:
                 image = cv2.imread(str(self.files[index]), cv2.IMREAD_COLOR)
             if image is None:
                 if index not in self.skipped_frames:  # a looping GUI reads it again
                     self.skipped_frames.append(index)
                 continue
+            if said and index not in self.complaints:
+                self.complaints[index] = said[0].strip()
             yield Frame(index, index / self.fps, image, file=self.files[index].name)
+
+    def damage(self) -> str | None:
+        complained = [f"{self.files[index].name}: {words}" for index, words in sorted(self.complaints.items())]
+        if complained:
+            plural = "s" if len(complained) > 1 else ""
+            shown = "; ".join(complained[:5]) + ("; ..." if len(complained) > 5 else "")
+            complained = [f"{len(complained)} damaged image{plural} used as decoded ({shown})"]
+        return "; ".join([*filter(None, [super().damage()]), *complained]) or None
+
+    def damage_info(self) -> dict:
+        names = {self.files[index].name: words for index, words in sorted(self.complaints.items())}
+        return {**super().damage_info(), "decoder_complaints": names}
 
     def _skipped_name(self, index: int) -> str:
         return self.files[index].name
