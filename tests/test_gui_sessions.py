@@ -7,9 +7,11 @@ The model is random (mechanics only); faces are real (the one-face fixture video
 
 from __future__ import annotations
 
+import csv
 import shutil
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 
@@ -404,3 +406,29 @@ def test_sigterm_finishes_a_recording_before_the_window_closes(make_window, qtbo
     session = Session.load(folder)
     assert session.complete and session.info["stopped_by"] == "window closed"
     assert session.info["frames_recorded"] == len(session.results) > 3 and session.missing_results() is None
+
+
+def test_a_gui_recording_of_a_folder_names_each_image_and_counts_an_unreadable_one(make_window, qtbot, tmp_path):
+    from tests.videos import DEFAULT_FACES, load_face
+
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    for index in range(4):
+        image = np.full((240, 320, 3), 110, np.uint8)
+        image[40:200, 80:240] = load_face(DEFAULT_FACES[index % 2], 160)
+        cv2.imwrite(str(folder / f"still_{index}.png"), image)
+    (folder / "still_2.png").write_bytes(b"not a png")
+    window = make_window()
+    window.set_playing(False)
+    assert window.open_source_spec(str(folder))
+    session_dir = window.recording.start(SessionMetadata("P13"), tmp_path / "sessions")
+    assert session_dir is not None
+    window.set_playing(True)
+    qtbot.waitUntil(lambda: not window.recording.active, timeout=30_000)  # the folder ended
+    session = Session.load(session_dir)
+    assert session.info["source_damage"] == {"skipped_frames": [2], "missing_at_end": 0}
+    rows = list(csv.DictReader(open(session_dir / "frames.csv", newline="")))
+    files = [row["source_file"] for row in rows]  # the live view may drop a still on a busy machine
+    assert files and files == sorted(set(files)) and set(files) <= {"still_0.png", "still_1.png", "still_3.png"}
+    ids = [row["face_id"] for row in rows]
+    assert len(set(ids)) == len(rows) and "" not in ids  # a new face on every image

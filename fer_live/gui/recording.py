@@ -17,6 +17,7 @@ from fer_live.gui.session_dialog import PARENT_FOLDER_KEY, SessionDialog, rememb
 from fer_live.gui.toolbar import format_clock
 from fer_live.gui.worker import CapturedFrame, ProcessedFrame
 from fer_live.pipeline.lsl import marker_event
+from fer_live.pipeline.sources import Source
 from fer_live.sessions.files import MARKER_KEYS, TEXT_MARKER_KEY, Marker
 from fer_live.sessions.recorder import Recorder, SessionMetadata, new_session_dir
 
@@ -34,6 +35,8 @@ class SessionRecording(QObject):
         super().__init__(window)
         self.window = window
         self.recorder: Recorder | None = None
+        self._source: Source | None = None  # the source being recorded
+        self._skipped_before = 0  # its skipped frames when recording started
         self.status_label = QLabel()
         window.statusBar().insertPermanentWidget(1, self.status_label)  # right after the message
         self._clock = QTimer(self)
@@ -96,6 +99,8 @@ class SessionRecording(QObject):
         except FerLiveError as exc:
             return self._refuse(f"Recording not started: {exc}")
         self.recorder = recorder
+        # Damage the source reports from now on goes into session.json (as `fer-live record` does).
+        self._source, self._skipped_before = capture.source, len(capture.source.skipped_frames)
         window.inference.set_recorder(recorder)
         window.toolbar.set_recording(True)
         self._enable_markers(True)
@@ -118,7 +123,7 @@ class SessionRecording(QObject):
         self.window.toolbar.set_recording(False)
         self._enable_markers(False)
         try:
-            recorder.finish(stopped_by)
+            recorder.finish(stopped_by, self._source_damage())
         except FerLiveError as exc:
             self.window.show_error(f"Recording not finished properly: {exc}")
             return
@@ -126,6 +131,12 @@ class SessionRecording(QObject):
             f"Session saved: {recorder.path} ({recorder.frames_recorded} frames, "
             f"{format_clock(recorder.duration_s)}, {len(recorder.markers)} markers)"
         )
+
+    def _source_damage(self) -> dict | None:
+        """What the source could not read while this session recorded it (`Source.damage_info()`)."""
+        skipped = list(self._source.skipped_frames[self._skipped_before :])
+        missing = self._source.missing_at_end
+        return {"skipped_frames": skipped, "missing_at_end": missing} if skipped or missing else None
 
     # -- markers --------------------------------------------------------------------------------
     def add_marker(self, key: str, note: str = "", at: tuple[float, int] | None = None) -> Marker | None:

@@ -294,7 +294,7 @@ class Recorder:
             return  # cannot tell; a write that fails still raises
         if free < FINISH_RESERVE_BYTES + image.nbytes:
             raise FerLiveError(
-                f"the disk holding {self.path} is full ({free // 1024} KiB left): recording stopped, "
+                f"the disk holding {self.path} is nearly full ({free // 1024} KiB left): recording stopped, "
                 f"the {self.frames_recorded} frames before it are kept"
             )
 
