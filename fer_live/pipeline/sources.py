@@ -269,7 +269,7 @@ class ImageFolderSource(Source):
 
     def damage_info(self) -> dict:
         names = {self.files[index].name: words for index, words in sorted(self.complaints.items())}
-        return {**super().damage_info(), "decoder_complaints": names}
+        return {**super().damage_info(), **({"decoder_complaints": names} if names else {})}
 
     def _skipped_name(self, index: int) -> str:
         return self.files[index].name
