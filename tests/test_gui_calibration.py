@@ -36,7 +36,9 @@ def shown_faces(window):
     return window.last_displayed.result.faces
 
 
-def test_calibrate_counts_down_on_the_face_then_marks_it_and_clear_removes_it(window, qtbot):
+def test_calibrate_counts_down_on_the_face_then_marks_it_and_clear_removes_it(window, qtbot, monkeypatch):
+    events = []
+    monkeypatch.setattr(window.lsl, "mark", events.append)  # the LSL marker stream's input
     progress = []
     window.result_displayed.connect(
         lambda p: progress.extend(f.calibration_progress for f in p.result.faces if f.calibration_progress is not None)
@@ -50,6 +52,9 @@ def test_calibrate_counts_down_on_the_face_then_marks_it_and_clear_removes_it(wi
     window.actions_by_name["Clear calibration"].trigger()
     qtbot.waitUntil(lambda: not any(f.calibrated for f in shown_faces(window)), timeout=10_000)
     assert window.calibration.baselines == {}
+    assert events[0].startswith("calibration started: face ") and events[0].endswith(", 1 s")
+    assert any(e.startswith("calibration done: face ") for e in events)
+    assert events[-1] == "calibration cleared: every face"
 
 
 def test_a_face_that_is_not_neutral_is_refused_in_one_line(window, qtbot, monkeypatch):

@@ -1,8 +1,9 @@
 """The Calibrate action: a face holds a neutral expression for a few seconds and becomes its own baseline.
 
 The inference thread collects and applies baselines (fer_live.pipeline.frames); this controller asks
-for them, tells the outcome in the status bar (one line, refusals included), keeps the accepted
-baselines for saving, and loads saved ones (made with the same weights only).
+for them, tells the outcome in the status bar (one line, refusals included) and on the LSL marker
+stream (so calibration lines up with other recorded signals), keeps the accepted baselines for
+saving, and loads saved ones (made with the same weights only).
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class ParticipantCalibration(QObject):
         self.window.inference.request_calibration(chosen, seconds)
         who = f"face {chosen[0]}" if len(chosen) == 1 else f"{len(chosen)} faces"
         self.tell(f"Calibrating {who}: hold a relaxed, neutral face for {seconds:g} s")
+        for face_id in chosen:
+            self.stream_event(f"calibration started: face {face_id}, {seconds:g} s")
 
     def clear(self) -> None:
         selected = self.window.selected_face_id
@@ -69,10 +72,12 @@ class ParticipantCalibration(QObject):
             self.baselines.pop(selected)
             self.window.inference.clear_calibration([selected])
             self.tell(f"Calibration of face {selected} cleared")
+            self.stream_event(f"calibration cleared: face {selected}")
         else:
             self.baselines.clear()
             self.window.inference.clear_calibration(None)
             self.tell("Calibration cleared for every face")
+            self.stream_event("calibration cleared: every face")
 
     def save(self, path: str | None = None) -> bool:
         if not self.baselines:
@@ -104,15 +109,23 @@ class ParticipantCalibration(QObject):
             return False
         self.baselines.update(baselines)
         self.window.inference.use_baselines(baselines)
-        self.tell(f"Loaded the calibration of face(s) {', '.join(map(str, sorted(baselines)))} from {path}")
+        faces = ", ".join(map(str, sorted(baselines)))
+        self.tell(f"Loaded the calibration of face(s) {faces} from {path}")
+        self.stream_event(f"calibration loaded: face(s) {faces}")
         return True
 
     def _on_finished(self, outcome: Outcome) -> None:
         if outcome.baseline is None:
             self.tell(f"Face {outcome.track_id}: calibration refused: {outcome.refusal}")
+            self.stream_event(f"calibration refused: face {outcome.track_id}: {outcome.refusal}")
             return
         self.baselines[outcome.track_id] = outcome.baseline
         self.tell(f"Face {outcome.track_id} calibrated ({outcome.baseline.frames} frames)")
+        self.stream_event(f"calibration done: face {outcome.track_id}, {outcome.baseline.frames} frames")
+
+    def stream_event(self, text: str) -> None:
+        """A calibration step on the LSL marker stream (sent only while streaming)."""
+        self.window.lsl.mark(text)
 
     def tell(self, message: str) -> None:
         self.last_message = message  # what the status bar said last (tests read it)
