@@ -22,7 +22,7 @@ def test_annotate_csv_is_unchanged_by_the_stream(capfd, tmp_path, crossing_faces
     video = crossing_faces_video[0]
     status = cli.main(
         ["annotate", str(video), "-o", str(tmp_path), "--weights", str(random_weights), "--threads", "1",
-         "--backend", backend]
+         "--backend", backend, "--no-geometry"]
     )  # fmt: skip
     assert status == 0, capfd.readouterr().err
     expected = tmp_path / "expected.csv"
@@ -39,7 +39,7 @@ def test_detect_every_option_reaches_the_pipeline(capfd, tmp_path, one_face_vide
     for out_dir, k in ((every_frame, "1"), (every_other, "2")):
         status = cli.main(
             ["annotate", str(video), "-o", str(out_dir), "--weights", str(random_weights), "--threads", "1",
-             "--detect-every", k]
+             "--detect-every", k, "--no-geometry"]
         )  # fmt: skip
         assert status == 0, capfd.readouterr().err
     first = read_results_csv(every_frame / f"{video.stem}.csv")

@@ -205,10 +205,10 @@ def test_landmarks_without_geometry_is_one_clear_error(capfd, tmp_path, one_face
 
     video, out = str(one_face_video[0]), str(tmp_path / "out")
     args = ["annotate", video, "-o", out] if command == "annotate" else ["record", "--source", video, "--out", out]
-    status = cli.main([*args, "--landmarks"])
+    status = cli.main([*args, "--no-geometry", "--landmarks"])
     err = capfd.readouterr().err
     assert status != 0 and "Traceback" not in err
-    assert "--landmarks needs --geometry" in err
+    assert "--landmarks needs geometry (the landmarks come from the face mesh; drop --no-geometry)" in err
     assert not (tmp_path / "out").exists()
 
 
