@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fer_live.labels import EXPRESSIONS
 from tests.videos import DEFAULT_FACES, SHARED_DATA, make_face_video
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -79,6 +80,19 @@ def onnx_cache_in_tmp(tmp_path_factory):
 # reads mostly neutral: what training.operating_point stores, in round numbers.
 TEST_CLASS_PRIOR = (0.32, 0.26, 0.14, 0.12, 0.04, 0.02, 0.08, 0.02)
 TEST_NEUTRAL_REFERENCE = (-0.3, -2.5, -2.0, -3.0, -4.0, -5.0, -3.5, -4.5)
+# A weights file's operating point (class prior, recommended τ, neutral reference) for the tests.
+TEST_OPERATING_POINT_META = {
+    "operating_point": {
+        "class_prior": dict(zip(EXPRESSIONS, TEST_CLASS_PRIOR, strict=True)),
+        "recommended_tau": 0.35,
+        "neutral_reference": {
+            "log_probs": dict(zip(EXPRESSIONS, TEST_NEUTRAL_REFERENCE, strict=True)),
+            "valence": 0.05,
+            "arousal": -0.1,
+            "rows": 100,
+        },
+    }
+}
 
 
 @pytest.fixture(scope="session")
@@ -86,24 +100,13 @@ def calibratable_weights(tmp_path_factory) -> Path:
     """random_weights' model with an operating point in its metadata (class prior, τ 0.35, neutral reference)."""
     import torch
 
-    from fer_live.labels import EXPRESSIONS
     from fer_live.model import ModelConfig, SEResNet, save_weights
 
     torch.manual_seed(0)
-    meta = {
-        "operating_point": {
-            "class_prior": dict(zip(EXPRESSIONS, TEST_CLASS_PRIOR, strict=True)),
-            "recommended_tau": 0.35,
-            "neutral_reference": {
-                "log_probs": dict(zip(EXPRESSIONS, TEST_NEUTRAL_REFERENCE, strict=True)),
-                "valence": 0.05,
-                "arousal": -0.1,
-                "rows": 100,
-            },
-        }
-    }
     path = tmp_path_factory.mktemp("weights") / "calibratable.pt"
-    save_weights(path, SEResNet(ModelConfig(widths=(8, 16, 32, 64), blocks=(1, 1, 1, 1))), meta)
+    save_weights(
+        path, SEResNet(ModelConfig(widths=(8, 16, 32, 64), blocks=(1, 1, 1, 1))), TEST_OPERATING_POINT_META
+    )
     return path
 
 
@@ -128,3 +131,11 @@ def subjects_folder(tmp_path_factory, shared_data) -> Path:
             row = {"file": f"images/{name}", "expression": row["expression"], "subject": row["subject"]}
             writer.writerow({**row, "split": "test"})
     return folder
+
+
+@pytest.fixture(scope="module")
+def short_video(tmp_path_factory, shared_data) -> Path:
+    """10 frames of one face at 320×240: the good video beside each bad one."""
+    path = tmp_path_factory.mktemp("short") / "good.mp4"
+    make_face_video(path, DEFAULT_FACES[:1], n_frames=10, size=(320, 240), side=120)
+    return path

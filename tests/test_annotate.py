@@ -64,14 +64,6 @@ def fer_live_subprocess(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def short_video(tmp_path_factory, shared_data) -> Path:
-    """10 frames of one face at 320×240: the good video beside each bad one."""
-    path = tmp_path_factory.mktemp("short") / "good.mp4"
-    make_face_video(path, DEFAULT_FACES[:1], n_frames=10, size=(320, 240), side=120)
-    return path
-
-
-@pytest.fixture(scope="module")
 def reference_run(tmp_path_factory, one_face_video, crossing_faces_video, random_weights):
     """The real command, in its own process, on the one-face and the crossing video."""
     out_dir = tmp_path_factory.mktemp("reference")

@@ -58,13 +58,6 @@ def wait_for(condition, process: subprocess.Popen, timeout_s: float = 120.0) -> 
 
 
 @pytest.fixture(scope="module")
-def short_video(tmp_path_factory, shared_data) -> Path:
-    path = tmp_path_factory.mktemp("short") / "good.mp4"
-    make_face_video(path, DEFAULT_FACES[:1], n_frames=10, size=(320, 240), side=120)
-    return path
-
-
-@pytest.fixture(scope="module")
 def face_folder(tmp_path_factory, shared_data) -> Path:
     """Four stills of two different people, alternating, each face at the same place."""
     folder = tmp_path_factory.mktemp("stills") / "faces"

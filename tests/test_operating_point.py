@@ -9,20 +9,10 @@ import pytest
 
 from fer_live.errors import FerLiveError
 from fer_live.inference.operating_point import NEUTRAL_WEIGHT, Baseline, OperatingPoint
-from fer_live.labels import EXPRESSIONS, INDEX
-from tests.conftest import TEST_CLASS_PRIOR, TEST_NEUTRAL_REFERENCE
+from fer_live.labels import INDEX
+from tests.conftest import TEST_CLASS_PRIOR, TEST_NEUTRAL_REFERENCE, TEST_OPERATING_POINT_META
 
-META = {
-    "operating_point": {
-        "class_prior": dict(zip(EXPRESSIONS, TEST_CLASS_PRIOR, strict=True)),
-        "recommended_tau": 0.35,
-        "neutral_reference": {
-            "log_probs": dict(zip(EXPRESSIONS, TEST_NEUTRAL_REFERENCE, strict=True)),
-            "valence": 0.05,
-            "arousal": -0.1,
-        },
-    }
-}
+META = TEST_OPERATING_POINT_META
 
 
 def test_balanced_divides_by_the_training_prior():

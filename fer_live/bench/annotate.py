@@ -17,7 +17,7 @@ from fer_live.bench.videos import BENCH_FACES, make_face_video
 from fer_live.inference.engine import Engine
 from fer_live.pipeline.frames import Pipeline, PipelineSettings
 from fer_live.pipeline.sources import Frame, open_source
-from fer_live.pipeline.stream import StageTimes, process_stream
+from fer_live.pipeline.stream import StageTimes, locate_timed, process_stream
 from fer_live.results import FrameResult, ResultsCsvWriter
 
 STAGES = ("decode", "detect", "crop", "mesh", "model", "write")
@@ -44,12 +44,7 @@ def sequential(frames: Iterable[Frame], pipeline: Pipeline, times: StageTimes) -
             frame = next(iterator, None)
         if frame is None:
             return
-        with times.measure("detect"):
-            detections = pipeline.locate(frame.image, frame.still)
-        with times.measure("crop"):
-            crops = pipeline.crop_faces(frame.image, detections)
-        with times.measure("mesh"):
-            meshes = pipeline.mesh_faces(frame.image, detections)
+        detections, crops, meshes = locate_timed(pipeline, frame, times)
         with times.measure("model"):
             probs, va = pipeline.engine.predict(crops)
             result = pipeline.assemble(frame.index, frame.time_s, detections, probs, va, meshes, frame.still)

@@ -111,12 +111,7 @@ def process_stream(
                 put(located, frame)
                 return
             try:
-                with times.measure("detect"):
-                    detections = pipeline.locate(frame.image, frame.still)
-                with times.measure("crop"):
-                    crops = pipeline.crop_faces(frame.image, detections)
-                with times.measure("mesh"):
-                    meshes = pipeline.mesh_faces(frame.image, detections)
+                detections, crops, meshes = locate_timed(pipeline, frame, times)
             except BaseException as error:
                 put(located, _Failure(error))
                 return
@@ -146,6 +141,17 @@ def process_stream(
         stop.set()
         for worker in workers:
             worker.join()
+
+
+def locate_timed(pipeline: Pipeline, frame: Frame, times: StageTimes) -> tuple[list, list, list]:
+    """The locating half of `Pipeline.process` on one frame (detections, crops, meshes), each step timed."""
+    with times.measure("detect"):
+        detections = pipeline.locate(frame.image, frame.still)
+    with times.measure("crop"):
+        crops = pipeline.crop_faces(frame.image, detections)
+    with times.measure("mesh"):
+        meshes = pipeline.mesh_faces(frame.image, detections)
+    return detections, crops, meshes
 
 
 def _wait_for(source: queue.Queue):
