@@ -12,7 +12,6 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
-from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 from fer_live.faces.baselines import Outcome, load_calibration, save_calibration
 from fer_live.inference.operating_point import Baseline
@@ -90,7 +89,7 @@ class ParticipantCalibration(QObject):
         engine = self.window.inference.pipeline.engine
         settings = {"seconds": self.window.settings.calibration_seconds, **engine.operating_point.describe()}
         try:
-            save_calibration(path, self.baselines, file_sha256(engine.weights_path), settings)
+            save_calibration(path, self.baselines, engine.weights_sha256, settings)
         except (FerLiveError, OSError) as exc:
             self.tell(f"Calibration not saved: {exc}")
             return False
@@ -103,7 +102,7 @@ class ParticipantCalibration(QObject):
             if not path:
                 return False
         try:
-            baselines = load_calibration(path, file_sha256(self.window.inference.pipeline.engine.weights_path))
+            baselines = load_calibration(path, self.window.inference.pipeline.engine.weights_sha256)
         except (FerLiveError, OSError) as exc:
             self.tell(f"Calibration not loaded: {exc}")
             return False

@@ -10,6 +10,7 @@ fer_live.inference.operating_point) turns them into the probabilities reported, 
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from fer_live.inference.onnx import OnnxModel, onnxruntime_available
 from fer_live.inference.operating_point import RECOMMENDED, OperatingPoint
 from fer_live.inference.preprocess import crop_face, to_model_input
 from fer_live.model import load_weights
+from fer_live.model.weights import weights_info
 from fer_live.options import BACKENDS
 
 
@@ -88,6 +90,15 @@ class Engine:
             self._onnx = self._load_onnx(explicit=backend == "onnx") if self.backend == "onnx" else None
         if self._onnx is None:
             self.backend = "torch"
+
+    @cached_property
+    def weights_info(self) -> dict:
+        """The weights file (path, sha256, model version) for provenance: hashed once per engine."""
+        return weights_info(self.weights_path, self.meta)
+
+    @property
+    def weights_sha256(self) -> str:
+        return self.weights_info["sha256"]
 
     def set_prior(self, prior: str) -> None:
         """Report at another expected-expression prior from the next predict on."""

@@ -19,7 +19,6 @@ from fer_live.atomic import write_json_atomic
 from fer_live.errors import FerLiveError, OutputError, SourceError
 from fer_live.inference.engine import Engine
 from fer_live.landmarks_file import LandmarksFile, landmarks_path
-from fer_live.model.weights import weights_info
 from fer_live.pipeline.clock import wall_clock_iso
 from fer_live.pipeline.frames import Pipeline, PipelineSettings
 from fer_live.pipeline.lsl import LslOutput, pipeline_provenance
@@ -117,10 +116,10 @@ def annotate_video(
         return VideoSummary(video, out_csv, error=str(exc))
     with output:
         made_as = _made_as(video, settings, engine, with_landmarks)
-        existing = _existing_output(out_csv, made_as)
+        existing, previous = _existing_output(out_csv, made_as)
         if existing == "same":
             output.discard()
-            return _kept(video, out_csv)
+            return _kept(video, out_csv, previous)
         if existing is not None and not overwrite:
             output.discard()
             return VideoSummary(video, out_csv, error=f"{video}: {out_csv} exists, {existing}; --overwrite replaces it")
@@ -223,7 +222,7 @@ def _made_as(video: Path, settings: PipelineSettings, engine: Engine, with_landm
     made_as = {
         "video": {"name": video.name, "bytes": video_bytes},
         "settings": {key: value for key, value in settings.to_dict().items() if key != "threads"},
-        "weights_sha256": weights_info(engine.weights_path, engine.meta)["sha256"],
+        "weights_sha256": engine.weights_sha256,
         "operating_point": engine.operating_point.describe(),
         "backend": engine.backend,
         "landmarks": with_landmarks,
@@ -231,10 +230,9 @@ def _made_as(video: Path, settings: PipelineSettings, engine: Engine, with_landm
     return json.loads(json.dumps(made_as, default=str))  # as a sidecar gives it back, to compare
 
 
-def _kept(video: Path, out_csv: Path) -> VideoSummary:
-    """The summary of a CSV kept from an earlier run, with the damage that run found in the video
-    (so a rerun reports a damaged video, and exits, as the first run did)."""
-    previous = json.loads(provenance_path(out_csv).read_text(encoding="utf-8"))
+def _kept(video: Path, out_csv: Path, previous: dict) -> VideoSummary:
+    """The summary of a CSV kept from an earlier run (`previous`: its sidecar), with the damage that
+    run found in the video (so a rerun reports a damaged video, and exits, as the first run did)."""
     skipped = tuple(previous.get("skipped_frames") or ())
     missing = int(previous.get("missing_at_end") or 0)
     frame_count = (previous.get("source") or {}).get("frame_count")
@@ -250,25 +248,26 @@ def _kept(video: Path, out_csv: Path) -> VideoSummary:
     )
 
 
-def _existing_output(out_csv: Path, made_as: dict) -> str | None:
-    """None when `out_csv` may simply be (re)written: absent, or left incomplete by an earlier run;
-    "same" when it is complete and made as `made_as`; otherwise how it differs, for the message."""
+def _existing_output(out_csv: Path, made_as: dict) -> tuple[str | None, dict | None]:
+    """(verdict, the earlier sidecar): verdict None when `out_csv` may simply be (re)written (absent,
+    or left incomplete by an earlier run); "same" when it is complete and made as `made_as`;
+    otherwise how it differs, for the message."""
     if not out_csv.exists():
-        return None
+        return None, None
     sidecar = provenance_path(out_csv)
     try:
         previous = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return f"with no readable {sidecar.name} saying how it was made"
+        return f"with no readable {sidecar.name} saying how it was made", None
     if not isinstance(previous, dict) or previous.get("format") != PROVENANCE_FORMAT:
-        return f"but {sidecar.name} is not a fer_live annotation sidecar"
+        return f"but {sidecar.name} is not a fer_live annotation sidecar", None
     if previous.get("status") != "complete":
-        return None
+        return None, previous
     made_before = previous.get("made_as")
     if made_before == made_as:
-        return "same"
+        return "same", previous
     if not isinstance(made_before, dict):
-        return "made by an older fer_live that did not record how"
+        return "made by an older fer_live that did not record how", previous
     settings_before = made_before.get("settings") or {}
     differences = []
     video_before, video_now = made_before.get("video") or {}, made_as["video"]
@@ -289,7 +288,7 @@ def _existing_output(out_csv: Path, made_as: dict) -> str | None:
         for key, value in made_as["settings"].items()
         if settings_before.get(key) != value
     ]
-    return "made another way (" + ", ".join(differences) + ")"
+    return "made another way (" + ", ".join(differences) + ")", previous
 
 
 def provenance(
@@ -314,7 +313,7 @@ def provenance(
         "skipped_frames": list(summary.skipped_frames),
         # Frames the video's header announces after the last one that could be read: a cut-off file.
         "missing_at_end": summary.missing_at_end,
-        "weights": weights_info(engine.weights_path, engine.meta),
+        "weights": engine.weights_info,
         "operating_point": engine.operating_point.describe(),
         "calibration": calibration_provenance(settings, summary),
         "backend": engine.backend,

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 from fer_live.faces.baselines import Baselines, Outcome, load_calibration
 from fer_live.faces.detection import Detection, FaceDetector
@@ -72,7 +71,7 @@ class Pipeline:
         self.engine = engine or Engine(weights, settings.device, settings.threads, settings.backend, settings.prior)
         # Before the detector starts, so a refused calibration file leaves nothing open.
         loaded = (
-            load_calibration(settings.calibration, file_sha256(self.engine.weights_path))
+            load_calibration(settings.calibration, self.engine.weights_sha256)
             if settings.calibration
             else {}
         )

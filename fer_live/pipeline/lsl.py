@@ -286,11 +286,9 @@ class LslOutput:
 
 def pipeline_provenance(pipeline: Pipeline) -> dict:
     """What makes the readings, for the stream's description: weights, runtime, settings."""
-    from fer_live.model.weights import weights_info  # loads torch: only when a stream opens
-
     engine = pipeline.engine
     return {
-        "weights": weights_info(engine.weights_path, engine.meta),
+        "weights": engine.weights_info,
         "backend": engine.backend,
         "device": engine.device_name,
         "settings": pipeline.settings.to_dict(),

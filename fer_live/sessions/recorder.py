@@ -23,7 +23,6 @@ import cv2
 from fer_live import __version__
 from fer_live.atomic import write_json_atomic
 from fer_live.errors import FerLiveError
-from fer_live.model.weights import weights_info
 from fer_live.pipeline.clock import wall_clock_iso
 from fer_live.pipeline.sources import Frame, opencv_quiet
 from fer_live.results import FrameResult, ResultsCsvWriter
@@ -217,7 +216,7 @@ class Recorder:
             fps=source.fps,
             settings=pipeline.settings.to_dict(),
             device=engine.device_name,
-            weights=weights_info(engine.weights_path, engine.meta),
+            weights=engine.weights_info,
             is_live=source.is_live,
             **options,
         )
