@@ -232,8 +232,7 @@ def add_geometry(parser: argparse.ArgumentParser) -> None:
         type=bounded(0.0, 90.0),
         default=DEFAULT_POSE_LIMIT,
         metavar="DEG",
-        help="pose_ok = 0 where |yaw| or |pitch| exceeds DEG degrees "
-        f"(default {DEFAULT_POSE_LIMIT:g})",
+        help=f"pose_ok = 0 where |yaw| or |pitch| exceeds DEG degrees (default {DEFAULT_POSE_LIMIT:g})",
     )
 
 

@@ -21,15 +21,34 @@ from fer_live.labels import EXPRESSIONS
 
 PROB_COLUMNS = tuple(f"p_{name}" for name in EXPRESSIONS)
 CSV_COLUMNS = (
-    "frame", "time_s", "face_id", "x", "y", "w", "h", "det_score",
+    "frame",
+    "time_s",
+    "face_id",
+    "x",
+    "y",
+    "w",
+    "h",
+    "det_score",
     *PROB_COLUMNS,
-    "label", "valence", "arousal", "calibrated",
+    "label",
+    "valence",
+    "arousal",
+    "calibrated",
 )
 # fer_live.faces.geometry defines each: degrees for angles (yaw > 0 face turned to the image's right,
 # pitch > 0 chin up, roll > 0 clockwise on screen), eye openness ~1 open / ~0 closed, blink 1 while
 # the eyes are shut in a blink, mouth_open = lip gap / mouth width, pose_ok 0 beyond the pose limit.
 GEOMETRY_COLUMNS = (
-    "yaw", "pitch", "roll", "eye_open_l", "eye_open_r", "blink", "gaze_yaw", "gaze_pitch", "mouth_open", "pose_ok",
+    "yaw",
+    "pitch",
+    "roll",
+    "eye_open_l",
+    "eye_open_r",
+    "blink",
+    "gaze_yaw",
+    "gaze_pitch",
+    "mouth_open",
+    "pose_ok",
 )
 # Columns holding text; every other column is a number (empty when there is no face).
 TEXT_COLUMNS = ("label",)
@@ -117,7 +136,10 @@ def result_rows(result: FrameResult) -> list[dict[str, str]]:
         row = {
             **base,
             "face_id": str(face.face_id),
-            "x": f"{x:.1f}", "y": f"{y:.1f}", "w": f"{w:.1f}", "h": f"{h:.1f}",
+            "x": f"{x:.1f}",
+            "y": f"{y:.1f}",
+            "w": f"{w:.1f}",
+            "h": f"{h:.1f}",
             "det_score": f"{face.det_score:.3f}",
             **{c: f"{p:.4f}" for c, p in zip(PROB_COLUMNS, face.probs.tolist(), strict=True)},  # tolist: 3× faster
             "label": face.label,

@@ -104,9 +104,7 @@ def calibratable_weights(tmp_path_factory) -> Path:
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("weights") / "calibratable.pt"
-    save_weights(
-        path, SEResNet(ModelConfig(widths=(8, 16, 32, 64), blocks=(1, 1, 1, 1))), TEST_OPERATING_POINT_META
-    )
+    save_weights(path, SEResNet(ModelConfig(widths=(8, 16, 32, 64), blocks=(1, 1, 1, 1))), TEST_OPERATING_POINT_META)
     return path
 
 

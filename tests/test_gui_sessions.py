@@ -394,8 +394,9 @@ def test_sigterm_finishes_a_recording_before_the_window_closes(make_window, qtbo
     assert window.open_source_spec(str(one_face_video[0]))
     folder = window.recording.start(SessionMetadata("P12"), tmp_path)
     assert folder is not None
-    qtbot.waitUntil(lambda: window.recording.recorder is not None and window.recording.recorder.frames_recorded > 3,
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: window.recording.recorder is not None and window.recording.recorder.frames_recorded > 3, timeout=20_000
+    )
     restore = close_on_stop_signals(window)
     try:
         os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` would; the handler runs at the next bytecode

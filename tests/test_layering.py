@@ -124,9 +124,22 @@ def test_import_scanner_resolves_relative_imports(tmp_path):
 
 # Each module's layer; a module may import its own layer and the layers before it, never a later one.
 LAYERS = (
-    ("shared vocabulary", ("fer_live", "fer_live.errors", "fer_live.labels", "fer_live.results",
-                           "fer_live.results_csv", "fer_live.landmarks_file", "fer_live.options", "fer_live.assets",
-                           "fer_live.checksums", "fer_live.atomic", "fer_live.native_stderr")),
+    (
+        "shared vocabulary",
+        (
+            "fer_live",
+            "fer_live.errors",
+            "fer_live.labels",
+            "fer_live.results",
+            "fer_live.results_csv",
+            "fer_live.landmarks_file",
+            "fer_live.options",
+            "fer_live.assets",
+            "fer_live.checksums",
+            "fer_live.atomic",
+            "fer_live.native_stderr",
+        ),
+    ),
     ("model", ("fer_live.model",)),
     ("inference", ("fer_live.inference",)),
     ("faces", ("fer_live.faces",)),

@@ -313,8 +313,9 @@ def _seconds(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def test_the_window_says_once_when_it_cannot_stream_and_plays_on(qtbot, tmp_path, one_face_video, random_weights,
-                                                                  monkeypatch):
+def test_the_window_says_once_when_it_cannot_stream_and_plays_on(
+    qtbot, tmp_path, one_face_video, random_weights, monkeypatch
+):
     pytest.importorskip("pytestqt")
     from fer_live.gui import settings as gui_settings
     from fer_live.gui.settings import GuiSettings

@@ -51,9 +51,7 @@ def test_shipped_int8_model_is_within_tolerance_of_torch(ferplus_test_crops):
 def test_build_then_refuse_other_weights(random_weights, tiny_ferplus, tmp_path, capsys):
     weights = tmp_path / "model.pt"
     shutil.copy(random_weights, weights)
-    with pytest.raises(
-        FerLiveError, match="no int8 model for .*model.pt .*build one with python -m training.int8 "
-    ):
+    with pytest.raises(FerLiveError, match="no int8 model for .*model.pt .*build one with python -m training.int8 "):
         Engine(weights, "cpu", backend="onnx-int8")
 
     assert main(["--weights", str(weights), "--data", str(tiny_ferplus), "--count", "16"]) == 0

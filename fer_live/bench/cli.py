@@ -62,9 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--faces", type=int_list, default=[1, 4], help="faces per video, e.g. 1,4 (at most 4)")
     group.add_argument("--mode", type=choice_list(("stream", "sequential")), default=["stream"])
     group.add_argument("--detect-every", type=int_list, default=[1], help="run the detector every k frames, e.g. 1,2")
-    group.add_argument(
-        "--detector", type=choice_list(options.DETECTOR_RANGES), default=[options.DEFAULT_DETECTOR]
-    )
+    group.add_argument("--detector", type=choice_list(options.DETECTOR_RANGES), default=[options.DEFAULT_DETECTOR])
     group.add_argument(
         "--geometry",
         type=choice_list(("off", "on")),

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from fer_live.pipeline.annotate_video import VideoSummary
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("videos", nargs="+", metavar="VIDEO", help="video files; each gives OUT_DIR/<stem>.csv")
     parser.add_argument("-o", "--out-dir", required=True, type=Path, help="folder for the CSV files (created)")
@@ -171,8 +170,7 @@ def run(args: argparse.Namespace) -> int:
         if summary.interrupted:
             how = "interrupted by SIGTERM" if terminated else "interrupted"
             print(
-                f"fer-live: {how}: {summary.video} stopped after {summary.frames} frames, "
-                f"all of them in {summary.csv}",
+                f"fer-live: {how}: {summary.video} stopped after {summary.frames} frames, all of them in {summary.csv}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -194,7 +192,14 @@ def run(args: argparse.Namespace) -> int:
             if jobs == 1:
                 lsl = LslOutput(say=_say) if args.lsl else None
                 annotate_serially(
-                    videos, args.out_dir, settings, args.weights, report, args.landmarks, lsl, args.lsl_wait,
+                    videos,
+                    args.out_dir,
+                    settings,
+                    args.weights,
+                    report,
+                    args.landmarks,
+                    lsl,
+                    args.lsl_wait,
                     overwrite=args.overwrite,
                 )
             else:

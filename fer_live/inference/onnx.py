@@ -157,4 +157,3 @@ class OnnxModel(OnnxRuntimeModel):
         if all(np.abs(g - e).max() <= PROBE_TOLERANCE for g, e in zip(got, expected, strict=True)):
             return session
         return None
-

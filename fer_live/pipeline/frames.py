@@ -70,11 +70,7 @@ class Pipeline:
             raise FerLiveError(f"calibration seconds must be at least 0, not {settings.calibrate_seconds:g}")
         self.engine = engine or Engine(weights, settings.device, settings.threads, settings.backend, settings.prior)
         # Before the detector starts, so a refused calibration file leaves nothing open.
-        loaded = (
-            load_calibration(settings.calibration, self.engine.weights_sha256)
-            if settings.calibration
-            else {}
-        )
+        loaded = load_calibration(settings.calibration, self.engine.weights_sha256) if settings.calibration else {}
         self.smoother = Smoother(settings.smoothing)
         self.tracker = FaceTracker(max_missed=settings.max_missed)
         self.detector = FaceDetector(settings.detector_range, settings.min_confidence, settings.min_face_size)

@@ -171,8 +171,6 @@ def _analyse(pipeline: Pipeline, located: list[tuple], times: StageTimes) -> Ite
     for frame_index, time_s, still, detections, crops, meshes in located:
         end = start + len(crops)
         with times.measure("model"):
-            result = pipeline.assemble(
-                frame_index, time_s, detections, probs[start:end], va[start:end], meshes, still
-            )
+            result = pipeline.assemble(frame_index, time_s, detections, probs[start:end], va[start:end], meshes, still)
         start = end
         yield result

@@ -262,7 +262,7 @@ def _left_out_notes(results, faces: list[int], with_csv: bool) -> list[str]:
     if rare := [face_id for face_id in face_ids(results) if face_id not in faces]:
         notes.append(
             f"{len(rare)} face(s) seen in under {MIN_FACE_SHARE:.0%} of the frames have no section or rows of "
-            f"their own (they count in the \"all\" rows): {_face_list(rare, counts, len(results))}."
+            f'their own (they count in the "all" rows): {_face_list(rare, counts, len(results))}.'
         )
     return notes
 
