@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fer_live.assets import DETECTOR_MODELS
+from fer_live.errors import FerLiveError
 
 DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_DEVICE = "auto"
@@ -242,6 +243,12 @@ def add_landmarks(parser: argparse.ArgumentParser, where: str) -> None:
         action="store_true",
         help=f"also write each face's 468 mesh points per frame to {where}",
     )
+
+
+def check_landmarks(args: argparse.Namespace) -> None:
+    """Refuse --landmarks without geometry: the points come from the face mesh that geometry runs."""
+    if args.landmarks and not args.geometry:
+        raise FerLiveError("--landmarks needs geometry (the landmarks come from the face mesh; drop --no-geometry)")
 
 
 # How long `annotate --lsl` waits for a consumer (LabRecorder) before it streams: samples pushed

@@ -126,8 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from fer_live.pipeline.frames import PipelineSettings
     from fer_live.pipeline.lsl import LslOutput
 
-    if args.landmarks and not args.geometry:
-        raise FerLiveError("--landmarks needs geometry (the landmarks come from the face mesh; drop --no-geometry)")
+    options.check_landmarks(args)
     videos = select_videos(args.videos, args.shard)
     prepare_out_dir(args.out_dir)
     jobs = min(args.jobs, max(len(videos), 1))

@@ -80,8 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from fer_live.sessions.files import parse_marker_labels
     from fer_live.sessions.recorder import Recorder, SessionMetadata, check_session_dir
 
-    if args.landmarks and not args.geometry:
-        raise FerLiveError("--landmarks needs geometry (the landmarks come from the face mesh; drop --no-geometry)")
+    options.check_landmarks(args)
     labels = parse_marker_labels(args.markers_labels)
     check_session_dir(args.out)
     settings = PipelineSettings(
