@@ -70,8 +70,8 @@ def test_optimisation_steps_lower_the_loss(tiny_ferplus, tiny_diffusionfer):
 @pytest.mark.parametrize("stop", ["interrupt", "stop_after"])
 def test_resume_after_a_stop_reproduces_the_straight_run(tiny_ferplus, tiny_diffusionfer, tmp_path, monkeypatch, stop):
     straight = tiny_config(tiny_ferplus, tiny_diffusionfer, tmp_path / "straight")
-    if stop == "stop_after":  # with batch mixing on: its random draws must resume exactly too
-        straight = replace(straight, mixup=0.4, cutmix=1.0)
+    if stop == "stop_after":  # with batch mixing and weight averaging on: they must resume exactly too
+        straight = replace(straight, mixup=0.4, cutmix=1.0, ema_decay=0.9)
     best = train_module.train(straight, resume=False, command="test")
 
     broken = replace(straight, out_dir=str(tmp_path / "resumed"))
@@ -98,6 +98,9 @@ def test_resume_after_a_stop_reproduces_the_straight_run(tiny_ferplus, tiny_diff
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
     assert torch.equal(a["weighting"]["log_sigma"], b["weighting"]["log_sigma"])
+    if stop == "stop_after":
+        for key, value in a["ema"]["model"].items():
+            assert torch.equal(value, b["ema"]["model"][key]), key
 
     def history(run: str) -> list[dict]:
         with (tmp_path / run / "history.csv").open() as handle:

@@ -1,8 +1,9 @@
 """The v5 training levers on tiny data: mixup/CutMix, histogram equalisation, flip TTA, distillation,
-probe configs built on a base config."""
+weight averaging, SGD, probe configs built on a base config."""
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from training import evaluate as evaluate_module
 from training import train as train_module
 from training.config import load_config
 from training.distill import distilled_targets, teacher_probabilities
+from training.ema import WeightAverage
 from training.mixing import mix_batch
 from training.predict import predict_arrays
 
@@ -162,12 +164,18 @@ def test_probe_configs_change_only_what_they_name():
     assert width == replace(
         baseline, model=replace(baseline.model, widths=(48, 96, 192, 384)), out_dir="training/runs/probes/width48"
     )
+    ema = load_config(CONFIGS / "probes" / "ema.toml")
+    assert ema == replace(baseline, ema_decay=0.998, out_dir="training/runs/probes/ema")
+    sgd = load_config(CONFIGS / "probes" / "sgd.toml")
+    assert sgd == replace(baseline, optimizer="sgd", lr=0.05, out_dir="training/runs/probes/sgd")
 
 
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
         ("mixup = -0.2\n", "mixup must be 0 or more"),
+        ("ema_decay = 1.0\n", "ema_decay must be at least 0 and below 1"),
+        ('optimizer = "adam"\n', "optimizer must be one of adamw, sgd"),
         ("distill_share = 1.5\n", "distill_share must be between 0 and 1"),
         ("distill_temperature = 0\n", "distill_temperature must be above 0"),
         ("teachers = [1]\n", "TrainConfig.teachers has the wrong type"),
@@ -181,3 +189,39 @@ def test_lever_settings_are_checked_when_read(tmp_path, capsys, toml, message):
     assert train_module.main(["--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_weight_average_follows_the_net_by_its_decay_and_copies_counters():
+    torch.manual_seed(0)
+    model = SEResNet(TINY)
+    average = WeightAverage(model, decay=0.5)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        for value in model.state_dict().values():
+            value.add_(1) if value.is_floating_point() else value.fill_(7)
+    average.update(model)  # the first update's decay is min(0.5, 2 / 11)
+    share = 1 - 2 / 11
+    for key, value in average.model.state_dict().items():
+        if value.is_floating_point():
+            assert torch.allclose(value, start[key] + share, atol=1e-6), key
+        else:
+            assert value.item() == 7, key
+
+
+def test_sgd_with_weight_averaging_saves_the_averaged_weights(tiny_ferplus, tiny_diffusionfer, tmp_path):
+    cfg = replace(
+        tiny_config(tiny_ferplus, tiny_diffusionfer, tmp_path / "run", epochs=1),
+        optimizer="sgd",
+        lr=0.05,
+        ema_decay=0.9,
+    )
+    best = train_module.train(cfg, resume=False, command="test")
+    last = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    assert "momentum_buffer" in str(last["optimizer"]["state"])
+    model, meta = load_weights(best)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, last["ema"]["model"][key]), key
+    assert meta["weight_average_decay"] == 0.9 and "val_accuracy_raw" in meta["val"]
+    with (tmp_path / "run" / "history.csv").open() as handle:
+        row = next(csv.DictReader(handle))
+    assert float(row["val_score_raw"]) >= 0 and row["val_accuracy"] != ""

@@ -51,6 +51,10 @@ class TrainConfig:
     teachers: tuple[str, ...] = ()
     distill_share: float = 0.5
     distill_temperature: float = 1.0
+    # Exponential moving average of the weights (decay per step; 0 = off). With it on, the averaged
+    # weights are validated, chosen and saved; the raw net's validation is logged beside them.
+    ema_decay: float = 0.0
+    optimizer: str = "adamw"  # adamw | sgd (Nesterov, momentum 0.9)
     va_mse_weight: float = 1.0
     task_weighting: str = "uncertainty"  # sum | uncertainty
     derived_va_weight: float = 0.3  # weight of V/A targets derived from expression probabilities
@@ -64,6 +68,7 @@ class TrainConfig:
 # Settings with a fixed set of values, checked when the config is read rather than hours into a run.
 CHOICES = {
     "schedule": ("cosine", "onecycle"),
+    "optimizer": ("adamw", "sgd"),
     "class_weighting": ("none", "inverse", "effective"),
     "task_weighting": ("sum", "uncertainty"),
     "detector_range": DETECTOR_RANGES,
@@ -73,6 +78,7 @@ POSITIVE = {"epochs", "batch_size", "threads", "repeat", "input_size"}
 ABOVE_ZERO = {"distill_temperature"}
 NON_NEGATIVE = {"mixup", "cutmix"}
 FRACTIONS = {"distill_share"}
+BELOW_ONE = {"ema_decay"}
 
 
 def _matches(value, default) -> bool:
@@ -109,6 +115,8 @@ def _check(cls, values: dict) -> None:
             raise ValueError(f"{name} must be 0 or more, not {value!r}")
         if name in FRACTIONS and not 0 <= value <= 1:
             raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
+        if name in BELOW_ONE and not 0 <= value < 1:
+            raise ValueError(f"{name} must be at least 0 and below 1, not {value!r}")
 
 
 def _build(cls, values: dict):

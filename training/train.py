@@ -37,6 +37,7 @@ from training.config import DataSpec, TrainConfig, load_config
 from training.data import FaceSet, derive_va, va_prototypes
 from training.datasets import load_spec
 from training.distill import distilled_targets, teacher_probabilities
+from training.ema import WeightAverage
 from training.losses import TaskWeighting, class_weights, soft_cross_entropy, va_loss, weighted_ccc
 from training.mixing import mix_batch
 from training.operating_point import describe as describe_operating_point
@@ -54,6 +55,8 @@ HISTORY_FIELDS = (
     "val_ccc_valence",
     "val_ccc_arousal",
     "val_score",
+    "val_accuracy_raw",
+    "val_score_raw",
     "seconds",
     "cpu_seconds",
 )
@@ -181,7 +184,11 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
         {"params": [p for n, p in model.named_parameters() if p.ndim <= 1], "weight_decay": 0.0},
         {"params": list(weighting.parameters()), "weight_decay": 0.0},
     ]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr)
+    if cfg.optimizer == "sgd":
+        optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True)
+    else:
+        optimizer = torch.optim.AdamW(params, lr=cfg.lr)
+    average = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
     steps_per_epoch = math.ceil(int(repeats.sum()) / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     warmup = int(cfg.warmup_epochs * steps_per_epoch)
@@ -200,6 +207,8 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             optimizer.load_state_dict(checkpoint["optimizer"])
             scheduler.load_state_dict(checkpoint["scheduler"])
             scaler.load_state_dict(checkpoint["scaler"])
+            if average is not None:
+                average.load_state_dict(checkpoint["ema"])
             torch.set_rng_state(checkpoint["torch_rng"])
             if device.type == "cuda" and "cuda_rng" in checkpoint:
                 torch.cuda.set_rng_state(checkpoint["cuda_rng"], device)
@@ -254,10 +263,17 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             scaler.step(optimizer)
             scaler.update()
             scheduler.step()
+            if average is not None:
+                average.update(model)
             totals += [loss.item(), expression.item(), va.item()]
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{totals[0] / (step + 1):.3f}")
-        metrics = validate(model, val_set, device)
+        # The run's output: the averaged weights when averaging is on, the trained net otherwise.
+        output_model = average.model if average is not None else model
+        metrics = validate(output_model, val_set, device)
+        if average is not None:
+            raw = validate(model, val_set, device)
+            metrics.update({f"{k}_raw": raw[k] for k in ("val_accuracy", "val_score") if k in raw})
         state["wall_seconds"] += time.time() - started
         # CPU time of all threads: comparable across runs on a busy machine, where wall time is not.
         cpu_seconds = time.process_time() - started_cpu
@@ -283,9 +299,11 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             "train_cpu_seconds": round(state["cpu_seconds"]),
             "hardware": _hardware(device),
         }
+        if average is not None:
+            meta["weight_average_decay"] = cfg.ema_decay
         if metrics.get("val_score", -math.inf) > state["best_score"]:
             state["best_score"], state["best_epoch"] = metrics["val_score"], epoch
-            save_weights(out / "best.pt", model, meta)
+            save_weights(out / "best.pt", output_model, meta)
         checkpoint = {
             "model": model.state_dict(),
             "weighting": weighting.state_dict(),
@@ -295,6 +313,8 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             "torch_rng": torch.get_rng_state(),
             "state": state,
         }
+        if average is not None:
+            checkpoint["ema"] = average.state_dict()
         if device.type == "cuda":  # dropout draws on the GPU come from its own generator
             checkpoint["cuda_rng"] = torch.cuda.get_rng_state(device)
         torch.save(checkpoint, out / "last.pt.tmp")
