@@ -225,3 +225,19 @@ def test_sgd_with_weight_averaging_saves_the_averaged_weights(tiny_ferplus, tiny
     with (tmp_path / "run" / "history.csv").open() as handle:
         row = next(csv.DictReader(handle))
     assert float(row["val_score_raw"]) >= 0 and row["val_accuracy"] != ""
+
+
+def test_half_export_halves_the_file_and_loads_back_as_fp32(tiny_ferplus, tiny_diffusionfer, tmp_path):
+    cfg = replace(
+        tiny_config(tiny_ferplus, tiny_diffusionfer, tmp_path / "run", epochs=1),
+        export=str(tmp_path / "shipped.pt"),
+        export_half=True,
+    )
+    best = train_module.train(cfg, resume=False, command="test")
+    full, meta_full = load_weights(best)
+    half, meta_half = load_weights(tmp_path / "shipped.pt")
+    assert meta_half == meta_full and all(p.dtype == torch.float32 for p in half.parameters())
+    assert (tmp_path / "shipped.pt").stat().st_size < 0.7 * best.stat().st_size
+    x = torch.randn(4, 1, TINY.input_size, TINY.input_size)
+    for a, b in zip(full(x), half(x), strict=True):
+        assert torch.allclose(a, b, atol=2e-2)

@@ -62,6 +62,8 @@ class TrainConfig:
     cache_dir: str = "training/.cache"
     out_dir: str = "training/runs/default"
     export: str | None = None  # where the best weights are copied at the end of the run
+    # Store the exported copy's tensors as fp16: keeps a wide net's shipped file small.
+    export_half: bool = False
     extra: dict = field(default_factory=dict)
 
 

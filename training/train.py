@@ -30,7 +30,7 @@ from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 from fer_live.inference.preprocess import to_model_input
 from fer_live.labels import NUM_CLASSES
-from fer_live.model import ModelConfig, SEResNet, save_weights
+from fer_live.model import ModelConfig, SEResNet, load_weights, save_weights
 from fer_live.options import at_least, greater_than
 from training.augment import augment
 from training.config import DataSpec, TrainConfig, load_config
@@ -335,8 +335,12 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
     print(describe_operating_point(store_operating_point(best, train_set, repeats, val_set, cfg)))
     if cfg.export:
         Path(cfg.export).parent.mkdir(parents=True, exist_ok=True)
-        Path(cfg.export).write_bytes(best.read_bytes())
-        print(f"exported {best} → {cfg.export}")
+        if cfg.export_half:
+            model, meta = load_weights(best)
+            save_weights(cfg.export, model, meta, half=True)
+        else:
+            Path(cfg.export).write_bytes(best.read_bytes())
+        print(f"exported {best} → {cfg.export}{' (fp16)' if cfg.export_half else ''}")
     return best
 
 

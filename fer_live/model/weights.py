@@ -17,12 +17,17 @@ FORMAT = "fer_live.weights/1"
 EXPECTED = "expected a fer_live .pt weights file, as python -m training.train writes"
 
 
-def save_weights(path: str | Path, model: SEResNet, meta: dict | None = None) -> None:
-    """Write weights + config; `meta` holds provenance (training command, metrics, version)."""
+def save_weights(path: str | Path, model: SEResNet, meta: dict | None = None, half: bool = False) -> None:
+    """Write weights + config; `meta` holds provenance (training command, metrics, version). With
+    `half` the floating-point tensors are stored as fp16 (half the file; load_weights reads them
+    back into the fp32 model)."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     payload = {
         "format": FORMAT,
         "config": model.config.to_dict(),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "state_dict": state,
         "meta": meta or {},
     }
     path = Path(path)
