@@ -41,7 +41,8 @@ def test_bundled_weights_name_the_command_that_made_them():
 def test_bundled_weights_carry_their_operating_point_and_raw_logits():
     _, meta = load_weights(assets.WEIGHTS)
     point = meta["operating_point"]
-    assert point["recommended_tau"] == 0.35 and "logit_offsets" not in meta
+    assert 0 <= point["recommended_tau"] <= 1 and "logit_offsets" not in meta
     assert sum(point["class_prior"].values()) == pytest.approx(1.0, abs=1e-5)
     assert point["neutral_reference"]["rows"] > 1000
-    assert "`recommended` is τ = **0.35**" in MODEL_CARD.read_text(encoding="utf-8")
+    # The card states the τ the shipped weights carry (chosen on validation by their training run).
+    assert f"`recommended` is τ = **{point['recommended_tau']:g}**" in MODEL_CARD.read_text(encoding="utf-8")
