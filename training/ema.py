@@ -17,6 +17,9 @@ class WeightAverage:
         self.decay = decay
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
         self.updates = 0
+        state = self.model.state_dict()
+        self._float_keys = [k for k, v in state.items() if v.is_floating_point()]
+        self._other_keys = [k for k, v in state.items() if not v.is_floating_point()]
 
     @torch.no_grad()
     def update(self, model: SEResNet) -> None:
@@ -24,11 +27,10 @@ class WeightAverage:
         # Early on the average spans fewer steps, so it is not anchored to the random initialisation.
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
         averaged, current = self.model.state_dict(), model.state_dict()
-        floats = [k for k, v in averaged.items() if v.is_floating_point()]
-        torch._foreach_lerp_([averaged[k] for k in floats], [current[k] for k in floats], 1.0 - decay)
-        for key, value in averaged.items():
-            if not value.is_floating_point():
-                value.copy_(current[key])
+        keys = self._float_keys
+        torch._foreach_lerp_([averaged[k] for k in keys], [current[k] for k in keys], 1.0 - decay)
+        for key in self._other_keys:
+            averaged[key].copy_(current[key])
 
     def state_dict(self) -> dict:
         return {"model": self.model.state_dict(), "updates": self.updates}
