@@ -241,3 +241,19 @@ def test_half_export_halves_the_file_and_loads_back_as_fp32(tiny_ferplus, tiny_d
     x = torch.randn(4, 1, TINY.input_size, TINY.input_size)
     for a, b in zip(full(x), half(x), strict=True):
         assert torch.allclose(a, b, atol=2e-2)
+
+
+def test_cpu_bf16_trains_in_bfloat16_only_where_the_cpu_has_it(tiny_ferplus, tiny_diffusionfer, tmp_path, monkeypatch):
+    """The same epoch in fp32 and in bf16 autocast: bf16's loss within 2 % of fp32's; no native bf16 → fp32."""
+    losses = {}
+    for name, native in (("fp32", False), ("bf16", True), ("fallback", False)):
+        monkeypatch.setattr(train_module, "native_bf16", lambda native=native: native)
+        cfg = replace(
+            tiny_config(tiny_ferplus, tiny_diffusionfer, tmp_path / name, epochs=1), cpu_bf16=name != "fp32"
+        )
+        _, meta = load_weights(train_module.train(cfg, resume=False, command="test"))
+        assert meta["autocast"] == ("bfloat16" if name == "bf16" else "off")
+        with (tmp_path / name / "history.csv").open() as handle:
+            losses[name] = float(next(csv.DictReader(handle))["loss"])
+    assert losses["fallback"] == losses["fp32"]
+    assert abs(losses["bf16"] - losses["fp32"]) < 0.02 * abs(losses["fp32"])

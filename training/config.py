@@ -55,6 +55,9 @@ class TrainConfig:
     # weights are validated, chosen and saved; the raw net's validation is logged beside them.
     ema_decay: float = 0.0
     optimizer: str = "adamw"  # adamw | sgd (Nesterov, momentum 0.9)
+    # Forward passes in bfloat16 on CPUs with native bf16 (AVX-512 BF16 or AMX), fp32 elsewhere:
+    # emulated bf16 is slower than fp32. Validation stays fp32; CUDA always uses fp16 autocast.
+    cpu_bf16: bool = False
     va_mse_weight: float = 1.0
     task_weighting: str = "uncertainty"  # sum | uncertainty
     derived_va_weight: float = 0.3  # weight of V/A targets derived from expression probabilities

@@ -196,6 +196,8 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
         optimizer, lambda step: lr_factor(step, total_steps, warmup, cfg.schedule)
     )
     scaler = torch.amp.GradScaler(enabled=device.type == "cuda")
+    autocast_dtype = _autocast_dtype(device, cfg.cpu_bf16)
+    print(f"forward passes in {autocast_dtype or torch.float32}".replace("torch.", ""))
 
     state = {"epoch": 0, "best_score": -math.inf, "best_epoch": 0, "wall_seconds": 0.0}
     last = out / "last.pt"
@@ -253,8 +255,9 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             if cfg.mixup > 0 or cfg.cutmix > 0:
                 x, *labels = mix_batch(x, *labels, mix_rng, cfg.mixup, cfg.cutmix)
             x = x.contiguous(memory_format=memory_format)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=device.type == "cuda"):
+            with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
                 logits, va_pred = model(x)
+            logits, va_pred = logits.float(), va_pred.float()
             expression = soft_cross_entropy(logits, labels[0], labels[1], cls_weight)
             va = va_loss(va_pred, labels[2], labels[3], cfg.va_mse_weight)
             loss = weighting(expression, va)
@@ -298,6 +301,7 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             "train_seconds": round(state["wall_seconds"]),
             "train_cpu_seconds": round(state["cpu_seconds"]),
             "hardware": _hardware(device),
+            "autocast": str(autocast_dtype).replace("torch.", "") if autocast_dtype else "off",
         }
         if average is not None:
             meta["weight_average_decay"] = cfg.ema_decay
@@ -342,6 +346,18 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             Path(cfg.export).write_bytes(best.read_bytes())
         print(f"exported {best} → {cfg.export}{' (fp16)' if cfg.export_half else ''}")
     return best
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (torch's own probes; private, hence the fallback)."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def _autocast_dtype(device: torch.device, cpu_bf16: bool) -> torch.dtype | None:
+    if device.type == "cuda":
+        return torch.float16
+    return torch.bfloat16 if cpu_bf16 and native_bf16() else None
 
 
 def _hardware(device: torch.device) -> str:
