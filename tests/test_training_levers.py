@@ -248,9 +248,7 @@ def test_cpu_bf16_trains_in_bfloat16_only_where_the_cpu_has_it(tiny_ferplus, tin
     losses = {}
     for name, native in (("fp32", False), ("bf16", True), ("fallback", False)):
         monkeypatch.setattr(train_module, "native_bf16", lambda native=native: native)
-        cfg = replace(
-            tiny_config(tiny_ferplus, tiny_diffusionfer, tmp_path / name, epochs=1), cpu_bf16=name != "fp32"
-        )
+        cfg = replace(tiny_config(tiny_ferplus, tiny_diffusionfer, tmp_path / name, epochs=1), cpu_bf16=name != "fp32")
         _, meta = load_weights(train_module.train(cfg, resume=False, command="test"))
         assert meta["autocast"] == ("bfloat16" if name == "bf16" else "off")
         with (tmp_path / name / "history.csv").open() as handle:
