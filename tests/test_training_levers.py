@@ -157,9 +157,9 @@ def test_training_with_every_lever_runs_and_distils_a_larger_input_teacher(
 
 
 def test_probe_configs_change_only_what_they_name():
-    bundled = load_config(CONFIGS / "bundled.toml")
+    v4 = load_config(CONFIGS / "v4.toml")
     baseline = load_config(CONFIGS / "probes" / "baseline.toml")
-    assert baseline == replace(bundled, epochs=15, export="", out_dir="training/runs/probes/baseline")
+    assert baseline == replace(v4, epochs=15, out_dir="training/runs/probes/baseline")
     width = load_config(CONFIGS / "probes" / "width48.toml")
     assert width == replace(
         baseline, model=replace(baseline.model, widths=(48, 96, 192, 384)), out_dir="training/runs/probes/width48"
@@ -168,6 +168,17 @@ def test_probe_configs_change_only_what_they_name():
     assert ema == replace(baseline, ema_decay=0.998, out_dir="training/runs/probes/ema")
     sgd = load_config(CONFIGS / "probes" / "sgd.toml")
     assert sgd == replace(baseline, optimizer="sgd", lr=0.05, out_dir="training/runs/probes/sgd")
+    # The shipped recipe: v4 at width 48 over 60 epochs, bf16 where the CPU has it, stored in fp16.
+    bundled = load_config(CONFIGS / "bundled.toml")
+    assert bundled == replace(
+        v4,
+        model=width.model,
+        epochs=60,
+        cpu_bf16=True,
+        out_dir="training/runs/bundled",
+        export="assets/fer_live_se_resnet.pt",
+        export_half=True,
+    )
 
 
 @pytest.mark.parametrize(
