@@ -81,7 +81,8 @@ def _images(folder):
 
 def test_shipped_int8_model_was_built_from_the_shipped_weights():
     Engine(assets.WEIGHTS, "cpu", backend="onnx-int8")  # raises if stale
-    assert int8_path(assets.WEIGHTS).stat().st_size < 5_000_000
+    # One byte a weight for v5's 6.59 M parameters, plus the graph: ~6.8 MB.
+    assert int8_path(assets.WEIGHTS).stat().st_size < 8_000_000
 
 
 @pytest.mark.parametrize(
