@@ -36,6 +36,7 @@ def test_bundled_weights_name_the_command_that_made_them():
     card = MODEL_CARD.read_text(encoding="utf-8")
     assert meta["command"] in card
     assert f"{sum(p.numel() for p in model.parameters()):,}" in card
+    assert assets.WEIGHTS.stat().st_size <= 20_000_000  # the download budget (v5 is stored in fp16)
 
 
 def test_bundled_weights_carry_their_operating_point_and_raw_logits():
