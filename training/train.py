@@ -197,7 +197,8 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
     )
     scaler = torch.amp.GradScaler(enabled=device.type == "cuda")
     autocast_dtype = _autocast_dtype(device, cfg.cpu_bf16)
-    print(f"forward passes in {autocast_dtype or torch.float32}".replace("torch.", ""))
+    autocast_name = str(autocast_dtype).removeprefix("torch.") if autocast_dtype else "off"
+    print(f"forward passes in {autocast_name if autocast_dtype else 'float32'}")
 
     state = {"epoch": 0, "best_score": -math.inf, "best_epoch": 0, "wall_seconds": 0.0}
     last = out / "last.pt"
@@ -301,7 +302,7 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             "train_seconds": round(state["wall_seconds"]),
             "train_cpu_seconds": round(state["cpu_seconds"]),
             "hardware": _hardware(device),
-            "autocast": str(autocast_dtype).replace("torch.", "") if autocast_dtype else "off",
+            "autocast": autocast_name,
         }
         if average is not None:
             meta["weight_average_decay"] = cfg.ema_decay
