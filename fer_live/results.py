@@ -2,8 +2,9 @@
 
 CSV, GUI, sessions and reports all read and write through this module, so a column never means
 two things. A frame without faces still gets a row (face fields empty) so time coverage is explicit.
-Face geometry (head pose, eyes, gaze, mouth) follows every other column, so readers of the older
-columns keep working; its fields are empty when geometry is off or the face is too small for it.
+Face geometry (head pose, eyes, gaze, mouth) follows every other column, then the FACS action
+units (v6 on), so readers of the older columns keep working; geometry fields are empty when geometry
+is off or the face is too small for it, AU fields when the weights read no action units.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import IO
 
 import numpy as np
 
-from fer_live.labels import EXPRESSIONS
+from fer_live.labels import AU_COLUMNS, EXPRESSIONS
 
 PROB_COLUMNS = tuple(f"p_{name}" for name in EXPRESSIONS)
 CSV_COLUMNS = (
@@ -69,6 +70,7 @@ COLUMN_UNITS = {
     **{c: ("degrees", "Gaze") for c in ("gaze_yaw", "gaze_pitch")},
     "mouth_open": ("lip gap / mouth width", "MouthOpenness"),
     "pose_ok": ("boolean", "PoseOk"),
+    **{c: ("intensity [0, 1]", "ActionUnit") for c in AU_COLUMNS},
 }
 
 
@@ -102,6 +104,8 @@ class FaceResult:
     calibrated: bool = False
     # 0–1 while the face's baseline is being collected (shown on the face, never saved), else None.
     calibration_progress: float | None = None
+    # Action unit intensities in [0, 1] in AU_COLUMNS order; None when the weights read no AUs.
+    aus: np.ndarray | None = None
 
     @property
     def label(self) -> str:
@@ -129,7 +133,7 @@ def result_rows(result: FrameResult) -> list[dict[str, str]]:
     """CSV rows of one frame: one per face, or one with empty face fields when there is none."""
     base = {"frame": str(result.frame), "time_s": f"{result.time_s:.3f}"}
     if not result.faces:
-        return [{**base, **{c: "" for c in CSV_COLUMNS[2:] + GEOMETRY_COLUMNS}}]
+        return [{**base, **{c: "" for c in CSV_COLUMNS[2:] + GEOMETRY_COLUMNS + AU_COLUMNS}}]
     rows = []
     for face in result.faces:
         x, y, w, h = face.box
@@ -146,6 +150,7 @@ def result_rows(result: FrameResult) -> list[dict[str, str]]:
             "valence": f"{face.valence:.4f}",
             "arousal": f"{face.arousal:.4f}",
             **geometry_fields(face.geometry),
+            **au_fields(face.aus),
             "calibrated": "1" if face.calibrated else "0",
         }
         rows.append(row)
@@ -171,6 +176,13 @@ def geometry_fields(geometry: FaceGeometry | None) -> dict[str, str]:
     }
 
 
+def au_fields(aus: np.ndarray | None) -> dict[str, str]:
+    """The AU_COLUMNS of a face: empty when the weights read no action units."""
+    if aus is None:
+        return dict.fromkeys(AU_COLUMNS, "")
+    return {c: f"{a:.4f}" for c, a in zip(AU_COLUMNS, aus.tolist(), strict=True)}
+
+
 def _fixed(value: float, digits: int) -> str:
     return "" if math.isnan(value) else f"{value:.{digits}f}"
 
@@ -179,13 +191,13 @@ class ResultsCsvWriter:
     """Writes FrameResults as CSV rows, flushing each frame so a crash keeps what was produced.
 
     `extra_columns` (e.g. a session's `wall_time`, `video_frame`) follow the schema's columns and
-    are given per frame to `write`; GEOMETRY_COLUMNS come last, as they were added last.
+    are given per frame to `write`; GEOMETRY_COLUMNS and then AU_COLUMNS come last, as they were added last.
     """
 
     def __init__(self, path: str | Path | IO[str], extra_columns: tuple[str, ...] = ()):
         self._owns = not hasattr(path, "write")
         self._handle: IO[str] = open(path, "w", newline="") if self._owns else path  # noqa: SIM115
-        self.columns = CSV_COLUMNS + tuple(extra_columns) + GEOMETRY_COLUMNS
+        self.columns = CSV_COLUMNS + tuple(extra_columns) + GEOMETRY_COLUMNS + AU_COLUMNS
         self._writer = csv.DictWriter(self._handle, fieldnames=self.columns)
         self._writer.writeheader()
         self._handle.flush()
@@ -242,6 +254,7 @@ def _frame_from_rows(rows: list[dict[str, str]]) -> FrameResult:
             arousal=_float(r["arousal"]),
             geometry=_geometry_from_row(r),
             calibrated=r.get("calibrated") == "1",
+            aus=_aus_from_row(r),
         )
         for r in rows
         if r.get("face_id")
@@ -265,6 +278,13 @@ def _geometry_from_row(row: dict[str, str]) -> FaceGeometry | None:
         mouth_open=_float(row["mouth_open"]),
         pose_ok=row["pose_ok"] == "1",
     )
+
+
+def _aus_from_row(row: dict[str, str]) -> np.ndarray | None:
+    """The AUs of a CSV row; None for files written before them, or by weights without them."""
+    if not row.get(AU_COLUMNS[0]):
+        return None
+    return np.array([_float(row[c]) for c in AU_COLUMNS], dtype=np.float32)
 
 
 def read_results_csv(path: str | Path) -> list[FrameResult]:

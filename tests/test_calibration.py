@@ -11,6 +11,7 @@ from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 from fer_live.faces.baselines import FORMAT, Baselines, load_calibration, save_calibration
 from fer_live.faces.detection import Detection
+from fer_live.inference.engine import Prediction
 from fer_live.inference.operating_point import Baseline
 from fer_live.labels import INDEX
 from fer_live.pipeline.frames import Pipeline, PipelineSettings
@@ -32,7 +33,7 @@ def run_frames(pipeline: Pipeline, first: int, count: int, fps: float = 10.0):
     for index in range(first, first + count):
         probs = np.stack([SAD_READING, SAD_READING])
         va = np.array([[-0.3, 0.1], [-0.3, 0.1]], np.float32)
-        results.append(pipeline.assemble(index, index / fps, detections(), probs, va))
+        results.append(pipeline.assemble(index, index / fps, detections(), Prediction(probs, va, np.zeros((2, 0)))))
     return results
 
 
@@ -78,7 +79,7 @@ def test_a_face_leaving_mid_collection_ends_it_with_a_refusal(pipeline):
     pipeline.request_calibration([1], seconds=5.0)
     run_frames(pipeline, 1, 2)
     for index in range(3, 3 + 12):  # no faces: the tracks die after max_missed frames
-        pipeline.assemble(index, index / 10, [], np.zeros((0, 8)), np.zeros((0, 2)))
+        pipeline.assemble(index, index / 10, [], Prediction(np.zeros((0, 8)), np.zeros((0, 2)), np.zeros((0, 0))))
     outcome = pipeline.calibration_outcomes.pop()
     assert outcome.track_id == 1 and outcome.baseline is None
     assert outcome.refusal.startswith("too few frames (2, at least 5 needed)")

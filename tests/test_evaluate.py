@@ -63,7 +63,7 @@ def test_detect_counts_missed_faces_as_errors(random_weights, tiny_diffusionfer,
     model, _ = load_weights(random_weights)
     found = load_folder(tiny_diffusionfer, model.config, "test", detect=True)
     assert len(found) == 4 and found.no_face == ["images/no_face.jpg"]
-    probs, va = predict_arrays(model, found.images, torch.device("cpu"))
+    probs, va, _ = predict_arrays(model, found.images, torch.device("cpu"))
     assert report["accuracy"] == pytest.approx((probs.argmax(1) == found.label).sum() / 5)
     valence_pred = np.append(va[:, 0], 0.0)
     valence_true = np.append(found.va[:, 0], 0.5)

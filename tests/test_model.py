@@ -27,9 +27,10 @@ def test_forward_is_the_heads_on_the_shared_features():
     model = SEResNet(TINY).eval()
     x = torch.randn(3, TINY.in_channels, TINY.input_size, TINY.input_size)
     with torch.no_grad():
-        logits, va = model(x)
+        logits, va, aus = model(x)
         shared = model.forward_features(x)
         assert shared.shape == (3, TINY.trunk_dim)
-        head_logits, head_va = model.forward_head(shared)
-    assert torch.equal(logits, head_logits) and torch.equal(va, head_va)
+        head_logits, head_va, head_aus = model.forward_head(shared)
+    assert torch.equal(logits, head_logits) and torch.equal(va, head_va) and torch.equal(aus, head_aus)
     assert logits.shape == (3, len(TINY.classes)) and va.abs().max() <= 1
+    assert aus.shape == (3, 0)  # a model without the AU head keeps the one output signature

@@ -66,14 +66,14 @@ def test_onnx_equals_torch_on_real_faces(request, weights_fixture, real_face_cro
     weights = request.getfixturevalue(weights_fixture)
     torch_engine = Engine(weights, "cpu", backend="torch")
     onnx_engine = Engine(weights, "cpu", backend="onnx")
-    reference_probs, reference_va = torch_engine.predict(real_face_crops)
-    probs, va = onnx_engine.predict(real_face_crops)
+    reference_probs, reference_va, _ = torch_engine.predict(real_face_crops)
+    probs, va, _ = onnx_engine.predict(real_face_crops)
     assert probs.shape == (16, 8) and va.shape == (16, 2)
     assert np.abs(probs - reference_probs).max() < TOLERANCE
     assert np.abs(va - reference_va).max() < TOLERANCE
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     # The batch axis is dynamic: one crop at a time gives the batched numbers.
-    single_probs, single_va = onnx_engine.predict(real_face_crops[:1])
+    single_probs, single_va, _ = onnx_engine.predict(real_face_crops[:1])
     assert np.abs(single_probs[0] - reference_probs[0]).max() < TOLERANCE
     assert np.abs(single_va[0] - reference_va[0]).max() < TOLERANCE
     # Different faces give different outputs, so the equality above is not between constants.
@@ -103,7 +103,7 @@ def test_damaged_cache_file_is_exported_again(random_weights, real_face_crops):
     path = Engine(random_weights, "cpu", backend="onnx")._onnx.cache_path
     path.write_bytes(b"not an onnx graph")
     engine = Engine(random_weights, "cpu", backend="onnx")
-    reference_probs, _ = Engine(random_weights, "cpu", backend="torch").predict(real_face_crops)
+    reference_probs, *_ = Engine(random_weights, "cpu", backend="torch").predict(real_face_crops)
     assert np.abs(engine.predict(real_face_crops)[0] - reference_probs).max() < TOLERANCE
     assert path.read_bytes() != b"not an onnx graph"
 

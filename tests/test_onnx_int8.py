@@ -36,14 +36,14 @@ def ferplus_test_crops(shared_data):
 def test_shipped_int8_model_is_within_tolerance_of_torch(ferplus_test_crops):
     int8 = Engine(assets.WEIGHTS, "cpu", threads=1, backend="onnx-int8")
     assert int8.backend == "onnx-int8" and int8.device_name == "CPU (onnxruntime int8, 1 thread)"
-    reference_probs, reference_va = Engine(assets.WEIGHTS, "cpu", backend="torch").predict(ferplus_test_crops)
-    probs, va = int8.predict(ferplus_test_crops)
+    reference_probs, reference_va, _ = Engine(assets.WEIGHTS, "cpu", backend="torch").predict(ferplus_test_crops)
+    probs, va, _ = int8.predict(ferplus_test_crops)
     agreement = (probs.argmax(axis=1) == reference_probs.argmax(axis=1)).mean()
     assert agreement >= MIN_LABEL_AGREEMENT
     assert np.abs(probs - reference_probs).sum(axis=1).mean() / 2 <= MAX_MEAN_PROBABILITY_GAP
     assert np.abs(va - reference_va).max() <= MAX_VA_GAP
     # Static quantisation scales: each face's numbers do not depend on its batch companions.
-    single_probs, single_va = int8.predict(ferplus_test_crops[:1])
+    single_probs, single_va, _ = int8.predict(ferplus_test_crops[:1])
     assert np.array_equal(single_probs[0], probs[0]) and np.array_equal(single_va[0], va[0])
     assert int8.batch_invariant
 
@@ -58,8 +58,8 @@ def test_build_then_refuse_other_weights(random_weights, tiny_ferplus, tmp_path,
     assert "calibrated on 16 faces" in capsys.readouterr().out
     torch_engine = Engine(weights, "cpu", backend="torch")
     crops = [fit_crop(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), torch_engine.config) for p in _images(tiny_ferplus)]
-    probs, va = Engine(weights, "cpu", backend="onnx-int8").predict(crops)
-    reference_probs, _ = torch_engine.predict(crops)
+    probs, va, _ = Engine(weights, "cpu", backend="onnx-int8").predict(crops)
+    reference_probs, *_ = torch_engine.predict(crops)
     assert probs.shape == (len(crops), 8) and va.shape == (len(crops), 2)
     assert np.abs(probs - reference_probs).sum(axis=1).mean() / 2 <= 0.05
 

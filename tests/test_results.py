@@ -10,6 +10,7 @@ import pytest
 
 from fer_live.labels import EXPRESSIONS
 from fer_live.results import (
+    AU_COLUMNS,
     CSV_COLUMNS,
     GEOMETRY_COLUMNS,
     FaceGeometry,
@@ -49,10 +50,29 @@ def written(frames, extra_columns=()) -> str:
 def test_columns_are_the_documented_schema_in_order():
     assert list(CSV_COLUMNS) == EXPECTED_COLUMNS
     header = written([]).splitlines()[0]
-    # Geometry came later: after every earlier column, extras included, so old readers keep working.
-    assert header.split(",") == EXPECTED_COLUMNS + list(GEOMETRY_COLUMNS)
+    # Geometry came later, then the action units: after every earlier column, extras included, so
+    # old readers keep working.
+    aus = "au01 au02 au04 au05 au06 au07 au09 au10 au12 au14 au15 au17 au20 au23 au24 au25 au26".split()
+    assert list(AU_COLUMNS) == aus
+    assert header.split(",") == EXPECTED_COLUMNS + list(GEOMETRY_COLUMNS) + aus
     with_extras = written([], ("wall_time", "video_frame")).splitlines()[0]
-    assert with_extras.split(",") == EXPECTED_COLUMNS + ["wall_time", "video_frame"] + list(GEOMETRY_COLUMNS)
+    assert with_extras.split(",") == EXPECTED_COLUMNS + ["wall_time", "video_frame"] + list(GEOMETRY_COLUMNS) + aus
+
+
+def test_action_units_written_and_read_back(tmp_path):
+    aus = np.linspace(0.0, 1.0, len(AU_COLUMNS), dtype=np.float32)
+    with_aus = FrameResult(0, 0.0, (FaceResult(1, (1.0, 2.0, 3.0, 4.0), 0.9, face(1, 1).probs, 0.1, 0.2, aus=aus),))
+    path = tmp_path / "aus.csv"
+    path.write_text(written([with_aus, FRAMES[1]]))
+    rows = list(csv.DictReader(path.open()))
+    assert rows[0]["au01"] == "0.0000" and rows[0]["au26"] == "1.0000" and rows[0]["au12"] == f"{aus[8]:.4f}"
+    assert all(rows[1][c] == "" for c in AU_COLUMNS)  # a frame without faces: empty AU fields too
+    back = read_results_csv(path)
+    assert np.allclose(back[0].faces[0].aus, aus, atol=5e-5)
+    assert read_results_csv(tmp_path / "aus.csv")[1].faces == ()
+    # Weights without an AU head (v5) leave the fields empty, read back as None.
+    path.write_text(written(FRAMES[:1]))
+    assert all(f.aus is None for f in read_results_csv(path)[0].faces)
 
 
 def test_geometry_fields_written_and_read_back(tmp_path):
@@ -122,5 +142,5 @@ def test_round_trip_through_read_results_csv(tmp_path):
 
 def test_extra_columns_follow_the_schema():
     rows = list(csv.DictReader(io.StringIO(written(FRAMES, ("wall_time",)))))
-    assert list(rows[0]) == [*EXPECTED_COLUMNS, "wall_time", *GEOMETRY_COLUMNS]
+    assert list(rows[0]) == [*EXPECTED_COLUMNS, "wall_time", *GEOMETRY_COLUMNS, *AU_COLUMNS]
     assert [r["wall_time"] for r in rows] == ["0wall_time", "0wall_time", "1wall_time", "2wall_time"]

@@ -70,9 +70,9 @@ def test_onnx_engine_is_batch_invariant_on_real_faces(crossing_faces_video, rand
         frames = list(itertools.islice(source, 6))
         crops = [crop for frame in frames for crop in p.crop_faces(frame.image, p.locate(frame.image))]
         assert p.engine.batch_invariant and len(crops) >= 10
-        probs, va = p.engine.predict(crops)
+        probs, va, _ = p.engine.predict(crops)
         for i, crop in enumerate(crops):
-            one_probs, one_va = p.engine.predict([crop])
+            one_probs, one_va, _ = p.engine.predict([crop])
             assert np.array_equal(one_probs[0], probs[i]) and np.array_equal(one_va[0], va[i])
 
 

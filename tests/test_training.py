@@ -58,7 +58,7 @@ def test_optimisation_steps_lower_the_loss(tiny_ferplus, tiny_diffusionfer):
     va, va_weight = torch.from_numpy(data.va), torch.from_numpy(data.va_weight)
     losses = []
     for _ in range(15):
-        logits, va_pred = model(x)
+        logits, va_pred, _ = model(x)
         loss = weighting(soft_cross_entropy(logits, targets, labelled), va_loss(va_pred, va, va_weight, 1.0))
         optimizer.zero_grad()
         loss.backward()

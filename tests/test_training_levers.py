@@ -83,11 +83,11 @@ def test_flip_tta_averages_a_crop_with_its_mirror(random_weights):
     model, _ = load_weights(random_weights)
     crops = np.random.default_rng(0).integers(0, 256, (3, 48, 48), dtype=np.uint8)
     device = torch.device("cpu")
-    probs, va = predict_arrays(model, crops, device, tta=True)
-    plain, plain_va = predict_arrays(model, crops, device)
-    mirrored, mirrored_va = predict_arrays(model, crops[:, :, ::-1].copy(), device)
+    probs, va, _ = predict_arrays(model, crops, device, tta=True)
+    plain, plain_va, _ = predict_arrays(model, crops, device)
+    mirrored, mirrored_va, _ = predict_arrays(model, crops[:, :, ::-1].copy(), device)
     assert np.allclose(probs, (plain + mirrored) / 2, atol=1e-6) and np.allclose(va, (plain_va + mirrored_va) / 2)
-    hot, _ = predict_arrays(model, crops, device, temperature=0.5)
+    hot, *_ = predict_arrays(model, crops, device, temperature=0.5)
     assert hot.max(1).mean() > plain.max(1).mean()  # a lower temperature sharpens
 
 
@@ -150,7 +150,7 @@ def test_training_with_every_lever_runs_and_distils_a_larger_input_teacher(
     assert model.config.equalize is True
     train_set = train_module.build_sets(replace(cfg, model=replace(TINY, input_size=40)))[0]
     teacher, _ = load_weights(teacher_path)
-    expected, _ = predict_arrays(teacher, train_set.images, torch.device("cpu"), tta=True)
+    expected, *_ = predict_arrays(teacher, train_set.images, torch.device("cpu"), tta=True)
     assert seen["teacher"].shape == (len(train_set), 8) and np.allclose(seen["teacher"], expected, atol=1e-6)
     both = teacher_probabilities((str(teacher_path),), lambda config: train_set.images, 1.0, torch.device("cpu"))
     assert np.allclose(both, expected, atol=1e-6)

@@ -58,6 +58,14 @@ class TrainConfig:
     # Forward passes in bfloat16 on CPUs with native bf16 (AVX-512 BF16 or AMX), fp32 elsewhere:
     # emulated bf16 is slower than fp32. Validation stays fp32; CUDA always uses fp16 autocast.
     cpu_bf16: bool = False
+    # Start from these weights (a previous model); heads it lacks (the AU head) start fresh.
+    init: str | None = None
+    # The third task: FACS action units, labelled by MediaPipe's FaceLandmarker (`au_teacher`, the
+    # .task file, or --au-teacher) mapped by training/au_labels.py; its outputs are cached in au_cache_dir.
+    action_units: bool = False
+    au_teacher: str | None = None
+    au_cache_dir: str = "~/.cache/fer_live/au_teacher"
+    au_loss_weight: float = 1.0
     va_mse_weight: float = 1.0
     task_weighting: str = "uncertainty"  # sum | uncertainty
     derived_va_weight: float = 0.3  # weight of V/A targets derived from expression probabilities
@@ -81,7 +89,7 @@ CHOICES = {
 }
 POSITIVE = {"epochs", "batch_size", "threads", "repeat", "input_size"}
 ABOVE_ZERO = {"distill_temperature"}
-NON_NEGATIVE = {"mixup", "cutmix"}
+NON_NEGATIVE = {"mixup", "cutmix", "au_loss_weight"}
 FRACTIONS = {"distill_share"}
 BELOW_ONE = {"ema_decay"}
 

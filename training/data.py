@@ -19,7 +19,7 @@ import numpy as np
 
 from fer_live.checksums import file_sha256
 from fer_live.inference.preprocess import CROP_SCALE, CROP_SHIFT_UP, crop_face, fit_crop
-from fer_live.labels import EXPRESSIONS, INDEX, NUM_CLASSES
+from fer_live.labels import EXPRESSIONS, INDEX, NUM_ACTION_UNITS, NUM_CLASSES
 from fer_live.model.config import ModelConfig
 from fer_live.options import DEFAULT_DETECTOR
 
@@ -40,6 +40,16 @@ class FaceSet:
     sample_weight: np.ndarray  # N float32: the data set's weight in the mix
     files: list[str] = field(default_factory=list)
     no_face: list[str] = field(default_factory=list)  # images where --detect found no face
+    # N×A float32 action unit intensities from the teacher (training/au_labels.py); NaN rows have none.
+    au: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.au is None:
+            self.au = np.full((len(self.images), NUM_ACTION_UNITS), np.nan, dtype=np.float32)
+
+    @property
+    def has_au(self) -> np.ndarray:
+        return ~np.isnan(self.au).any(axis=1)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -59,6 +69,7 @@ class FaceSet:
             sample_weight=np.concatenate([p.sample_weight for p in parts]),
             files=[f for p in parts for f in p.files],
             no_face=[f for p in parts for f in p.no_face],
+            au=np.concatenate([p.au for p in parts]),
         )
 
     def subset(self, index: np.ndarray) -> FaceSet:
@@ -71,6 +82,7 @@ class FaceSet:
             sample_weight=self.sample_weight[index],
             files=[self.files[i] for i in index],
             no_face=list(self.no_face),
+            au=self.au[index],
         )
 
 

@@ -23,7 +23,7 @@ def teacher_probabilities(
     for path in teachers:
         model, _ = load_weights(path)
         model.to(device)
-        probs, _ = predict_arrays(model, images_for(model.config), device, tta=True, temperature=temperature)
+        probs, _, _ = predict_arrays(model, images_for(model.config), device, tta=True, temperature=temperature)
         total = probs if total is None else total + probs
     return total / len(teachers)
 

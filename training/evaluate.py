@@ -86,7 +86,7 @@ def evaluate(
         raise ValueError(f"no images in split {split or 'all'!r} of {data}")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device)
-    probs, va_pred = predict_arrays(model, faces.images, device, tta=tta)
+    probs, va_pred, _ = predict_arrays(model, faces.images, device, tta=tta)
     raw_logits = np.log(np.maximum(probs, 1e-30))
     baselines, calibration = (None, None)
     if calibrate:

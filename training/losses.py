@@ -62,23 +62,33 @@ def va_loss(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, mse
     return loss
 
 
+def au_loss(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of AU intensities in [0, 1] against soft targets, averaged over the AUs
+    and over rows with per-row `weights` (0 = no AU labels). Computed in fp32 on clamped outputs."""
+    pred = pred.float().clamp(1e-6, 1 - 1e-6)
+    target = torch.nan_to_num(target.float())
+    per_row = -(target * torch.log(pred) + (1 - target) * torch.log1p(-pred)).mean(dim=1)
+    return (per_row * weights).sum() / weights.sum().clamp_min(1e-8)
+
+
 class TaskWeighting(nn.Module):
-    """Combines the expression and V/A losses: plain sum, or Kendall et al.'s learned uncertainty.
+    """Combines the task losses (expression, V/A, and action units when trained): plain sum, or
+    Kendall et al.'s learned uncertainty.
 
     With uncertainty weighting each task k has a learned s_k = log σ_k and contributes
     c_k·exp(−2 s_k)·L_k + s_k, where c = 1 for classification and ½ for regression.
     """
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: str, tasks: int = 2):
         super().__init__()
         if mode not in ("sum", "uncertainty"):
             raise ValueError(f"task weighting must be sum or uncertainty, not {mode!r}")
         self.mode = mode
-        self.log_sigma = nn.Parameter(torch.zeros(2), requires_grad=mode == "uncertainty")
-        self.register_buffer("scale", torch.tensor([1.0, 0.5]))
+        self.log_sigma = nn.Parameter(torch.zeros(tasks), requires_grad=mode == "uncertainty")
+        self.register_buffer("scale", torch.tensor([1.0, 0.5, 1.0][:tasks]))
 
-    def forward(self, expression_loss: torch.Tensor, va_loss_value: torch.Tensor) -> torch.Tensor:
-        losses = torch.stack([expression_loss, va_loss_value])
+    def forward(self, *task_losses: torch.Tensor) -> torch.Tensor:
+        losses = torch.stack(task_losses)
         if self.mode == "sum":
             return losses.sum()
         return (self.scale * torch.exp(-2 * self.log_sigma) * losses + self.log_sigma).sum()

@@ -93,7 +93,7 @@ def raw_outputs(model: SEResNet, images: np.ndarray, device: torch.device) -> tu
     logits, va = [], []
     for start in range(0, len(images), 512):
         batch = torch.from_numpy(to_model_input(images[start : start + 512], model.config)).to(device)
-        out_logits, out_va = model(batch)
+        out_logits, out_va, _ = model(batch)
         logits.append(out_logits.float().cpu().numpy())
         va.append(out_va.float().cpu().numpy())
     if not logits:

@@ -17,17 +17,20 @@ def predict_arrays(
     batch_size: int = 512,
     tta: bool = False,
     temperature: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (N×8, softmax of logits / `temperature`) and valence/arousal (N×2) for
-    uint8 crops of the model's size; with `tta` both are averaged with the mirrored crop's."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Class probabilities (N×8, softmax of logits / `temperature`), valence/arousal (N×2) and action
+    unit intensities (N×A) for uint8 crops of the model's size; with `tta` each is averaged with the
+    mirrored crop's."""
     model.eval()
-    probs, va = [], []
+    probs, va, aus = [], [], []
     for start in range(0, len(images), batch_size):
         batch = torch.from_numpy(to_model_input(images[start : start + batch_size], model.config)).to(device)
         views = (batch, batch.flip(-1)) if tta else (batch,)
         outputs = [model(view) for view in views]
         probs.append(sum(torch.softmax(o[0].float() / temperature, dim=1) for o in outputs).cpu().numpy() / len(views))
         va.append(sum(o[1].float() for o in outputs).cpu().numpy() / len(views))
+        aus.append(sum(o[2].float() for o in outputs).cpu().numpy() / len(views))
     if not probs:
-        return np.zeros((0, len(model.config.classes)), np.float32), np.zeros((0, 2), np.float32)
-    return np.concatenate(probs), np.concatenate(va)
+        units = len(model.config.action_units)
+        return np.zeros((0, len(model.config.classes)), np.float32), np.zeros((0, 2), np.float32), np.zeros((0, units))
+    return np.concatenate(probs), np.concatenate(va), np.concatenate(aus).astype(np.float32)

@@ -29,19 +29,20 @@ from tqdm import tqdm
 from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError
 from fer_live.inference.preprocess import to_model_input
-from fer_live.labels import NUM_CLASSES
+from fer_live.labels import AU_COLUMNS, NUM_CLASSES
 from fer_live.model import ModelConfig, SEResNet, load_weights, save_weights
 from fer_live.options import at_least, greater_than
+from training.au_labels import attach_au_labels, au_agreement, au_label_sources, teacher_outputs
 from training.augment import augment
 from training.config import DataSpec, TrainConfig, load_config
 from training.data import FaceSet, derive_va, va_prototypes
 from training.datasets import load_spec
 from training.distill import distilled_targets, teacher_probabilities
 from training.ema import WeightAverage
-from training.losses import TaskWeighting, class_weights, soft_cross_entropy, va_loss, weighted_ccc
+from training.losses import TaskWeighting, au_loss, class_weights, soft_cross_entropy, va_loss, weighted_ccc
 from training.mixing import mix_batch
 from training.operating_point import describe as describe_operating_point
-from training.operating_point import store_operating_point
+from training.operating_point import store_operating_point, unfold_logit_offsets
 from training.predict import predict_arrays
 
 PROG = "python -m training.train"
@@ -51,9 +52,12 @@ HISTORY_FIELDS = (
     "loss",
     "expression_loss",
     "va_loss",
+    "au_loss",
     "val_accuracy",
     "val_ccc_valence",
     "val_ccc_arousal",
+    "val_au_auc",
+    "val_au_r",
     "val_score",
     "val_accuracy_raw",
     "val_score_raw",
@@ -72,9 +76,10 @@ def build_sets(cfg: TrainConfig) -> tuple[FaceSet, np.ndarray, FaceSet, str]:
     """Training rows, how many times each appears per epoch, validation rows, and a data hash."""
     train_parts, repeats, val_parts, hashes = [], [], [], []
     for spec in cfg.data:
-        train = load_spec(spec, spec.train_split, cfg)
+        teacher = teacher_outputs(spec.path, cfg) if cfg.action_units else None
+        train = attach_au_labels(load_spec(spec, spec.train_split, cfg), teacher)
         if spec.val_split:
-            val = load_spec(spec, spec.val_split, cfg)
+            val = attach_au_labels(load_spec(spec, spec.val_split, cfg), teacher)
         elif spec.val_fraction > 0:
             train, val = split_holdout(train, spec.val_fraction, cfg.seed)
         else:
@@ -130,10 +135,11 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
 
 
 def validate(model: SEResNet, val: FaceSet, device: torch.device) -> dict:
-    """Accuracy over labelled rows, CCC over rows with measured V/A; score = their mean."""
+    """Accuracy over labelled rows, CCC over rows with measured V/A, AU agreement with the teacher's
+    labels (mean ROC-AUC) over rows that have them; score = their mean."""
     if len(val) == 0:
         return {}
-    probs, va = predict_arrays(model, val.images, device)
+    probs, va, aus = predict_arrays(model, val.images, device)
     labelled = val.label >= 0
     metrics = {}
     if labelled.any():
@@ -144,9 +150,14 @@ def validate(model: SEResNet, val: FaceSet, device: torch.device) -> dict:
             torch.from_numpy(va[measured]), torch.from_numpy(val.va[measured]), torch.ones(int(measured.sum()))
         ).numpy()
         metrics["val_ccc_valence"], metrics["val_ccc_arousal"] = float(ccc[0]), float(ccc[1])
+    if aus.shape[1] and val.has_au.sum() > 2:
+        agreement = au_agreement(aus[val.has_au], val.au[val.has_au])
+        metrics["val_au_auc"], metrics["val_au_r"] = agreement["mean_auc"], agreement["mean_r"]
     parts = [metrics.get("val_accuracy")]
     if "val_ccc_valence" in metrics:
         parts.append((metrics["val_ccc_valence"] + metrics["val_ccc_arousal"]) / 2)
+    if "val_au_auc" in metrics:
+        parts.append(metrics["val_au_auc"])
     metrics["val_score"] = float(np.mean([p for p in parts if p is not None]))
     return metrics
 
@@ -172,13 +183,17 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
         f"plurality counts {counts.tolist()}, class weights {np.round(cls_weight.cpu().numpy(), 2).tolist()}"
     )
 
-    model_config = replace(cfg.model, data_hash=data_hash)
+    action_units = AU_COLUMNS if cfg.action_units else ()
+    model_config = replace(cfg.model, data_hash=data_hash, action_units=action_units)
     # channels_last: oneDNN's CPU convolutions run faster on it (measured: model step 1.44×, whole epoch 1.15×).
     # Its backward pass crashes (SIGSEGV) on 8-channel convolutions on an AVX-512 EPYC (torch 2.13): nets
     # that narrow (the tests' tiny ones) stay contiguous.
     memory_format = torch.channels_last if min(model_config.widths) >= 16 else torch.contiguous_format
-    model = SEResNet(model_config).to(device, memory_format=memory_format)
-    weighting = TaskWeighting(cfg.task_weighting).to(device)
+    model = SEResNet(model_config)
+    if cfg.init:
+        start_from(model, cfg.init)
+    model = model.to(device, memory_format=memory_format)
+    weighting = TaskWeighting(cfg.task_weighting, 3 if action_units else 2).to(device)
     params = [
         {"params": [p for n, p in model.named_parameters() if p.ndim > 1], "weight_decay": cfg.weight_decay},
         {"params": [p for n, p in model.named_parameters() if p.ndim <= 1], "weight_decay": 0.0},
@@ -239,29 +254,35 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
     expr_weight_all = torch.from_numpy(expr_weight * train_set.sample_weight)
     va_all = torch.from_numpy(np.nan_to_num(train_set.va))
     va_weight_all = torch.from_numpy(train_set.va_weight * train_set.sample_weight)
+    au_all = torch.from_numpy(np.nan_to_num(train_set.au))
+    au_weight_all = torch.from_numpy(train_set.has_au.astype(np.float32) * train_set.sample_weight)
 
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
         started, started_cpu = time.time(), time.process_time()
         model.train()
         order = epoch_order(train_set, repeats, cfg, epoch)
         mix_rng = np.random.default_rng([cfg.seed, epoch, 1])
-        totals = np.zeros(3)
+        totals = np.zeros(4)
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False)
         for step in bar:
             idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             x = torch.from_numpy(to_model_input(train_set.images[idx], model_config)).to(device)
             x = (augment(x * std + mean, cfg.augment, generator) - mean) / std
             index = torch.from_numpy(idx)
-            labels = [t[index].to(device) for t in (targets_all, expr_weight_all, va_all, va_weight_all)]
+            labels = [
+                t[index].to(device)
+                for t in (targets_all, expr_weight_all, va_all, va_weight_all, au_all, au_weight_all)
+            ]
             if cfg.mixup > 0 or cfg.cutmix > 0:
                 x, *labels = mix_batch(x, *labels, mix_rng, cfg.mixup, cfg.cutmix)
             x = x.contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-                logits, va_pred = model(x)
+                logits, va_pred, au_pred = model(x)
             logits, va_pred = logits.float(), va_pred.float()
             expression = soft_cross_entropy(logits, labels[0], labels[1], cls_weight)
             va = va_loss(va_pred, labels[2], labels[3], cfg.va_mse_weight)
-            loss = weighting(expression, va)
+            units = au_loss(au_pred, labels[4], labels[5]) if action_units else torch.zeros((), device=device)
+            loss = weighting(expression, va, cfg.au_loss_weight * units) if action_units else weighting(expression, va)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optimizer)
@@ -269,7 +290,7 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             scheduler.step()
             if average is not None:
                 average.update(model)
-            totals += [loss.item(), expression.item(), va.item()]
+            totals += [loss.item(), expression.item(), va.item(), units.item()]
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{totals[0] / (step + 1):.3f}")
         # The run's output: the averaged weights when averaging is on, the trained net otherwise.
@@ -288,6 +309,7 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             "loss": totals[0] / steps_per_epoch,
             "expression_loss": totals[1] / steps_per_epoch,
             "va_loss": totals[2] / steps_per_epoch,
+            **({"au_loss": totals[3] / steps_per_epoch} if action_units else {}),
             **metrics,
             "seconds": round(time.time() - started, 1),
             "cpu_seconds": round(cpu_seconds, 1),
@@ -297,6 +319,8 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
         state["epoch"] = epoch
         meta = {
             "command": command,
+            **({"init": cfg.init} if cfg.init else {}),
+            **({"action_unit_labels": au_label_sources()} if action_units else {}),
             "epoch": epoch,
             "val": metrics,
             "train_seconds": round(state["wall_seconds"]),
@@ -347,6 +371,18 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             Path(cfg.export).write_bytes(best.read_bytes())
         print(f"exported {best} → {cfg.export}{' (fp16)' if cfg.export_half else ''}")
     return best
+
+
+def start_from(model: SEResNet, path: str) -> None:
+    """Load a previous model's weights into `model`; only heads the older model lacks may start fresh."""
+    previous, meta = load_weights(path)
+    if unfold_logit_offsets(previous, meta):
+        raise ValueError(f"{path} has logit offsets folded into its head: start from unfolded weights")
+    missing, unexpected = model.load_state_dict(previous.state_dict(), strict=False)
+    fresh = [k for k in missing if not k.startswith("au_head.")]
+    if fresh or unexpected:
+        raise ValueError(f"{path} does not match this model (missing {fresh}, unexpected {unexpected})")
+    print(f"started from {path}" + (f" (fresh: {', '.join(missing)})" if missing else ""))
 
 
 def native_bf16() -> bool:
@@ -420,6 +456,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", help="override the config's output folder")
     parser.add_argument("--cache-dir", help="override the config's folder of cached crops")
     parser.add_argument(
+        "--au-teacher",
+        metavar="TASK_FILE",
+        help="MediaPipe's face_landmarker.task, the action units' label teacher (training input only)",
+    )
+    parser.add_argument(
         "--stop-after",
         type=greater_than(0),
         metavar="MINUTES",
@@ -434,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"{PROG}: error: cannot read training config {args.config}: {exc}", file=sys.stderr)
         return 2
-    given = {"epochs": args.epochs, "out_dir": args.out_dir, "cache_dir": args.cache_dir}
+    given = {"epochs": args.epochs, "out_dir": args.out_dir, "cache_dir": args.cache_dir, "au_teacher": args.au_teacher}
     overrides = {k: v for k, v in given.items() if v is not None}
     cfg = replace(cfg, **overrides)
     command = "python -m training.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))

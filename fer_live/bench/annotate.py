@@ -46,8 +46,8 @@ def sequential(frames: Iterable[Frame], pipeline: Pipeline, times: StageTimes) -
             return
         detections, crops, meshes = locate_timed(pipeline, frame, times)
         with times.measure("model"):
-            probs, va = pipeline.engine.predict(crops)
-            result = pipeline.assemble(frame.index, frame.time_s, detections, probs, va, meshes, frame.still)
+            prediction = pipeline.engine.predict(crops)
+            result = pipeline.assemble(frame.index, frame.time_s, detections, prediction, meshes, frame.still)
         yield result
 
 

@@ -29,6 +29,7 @@ class Collection:
     seconds: float
     logits: list[np.ndarray] = field(default_factory=list)
     va: list[np.ndarray] = field(default_factory=list)
+    aus: list[np.ndarray] = field(default_factory=list)
 
     def progress(self, now: float) -> float:
         return 1.0 if self.seconds <= 0 else min(1.0, max(0.0, (now - self.started) / self.seconds))
@@ -65,7 +66,9 @@ class Baselines:
             for track_id in list(store) if track_ids is None else track_ids:
                 store.pop(track_id, None)
 
-    def add(self, track_id: int, logits: np.ndarray, va: np.ndarray, now: float) -> Outcome | None:
+    def add(
+        self, track_id: int, logits: np.ndarray, va: np.ndarray, now: float, aus: np.ndarray | None = None
+    ) -> Outcome | None:
         """Feed one raw reading of a collecting track; the Outcome when its collection ends, else None."""
         collection = self.collecting.get(track_id)
         if collection is None:
@@ -73,6 +76,8 @@ class Baselines:
         if now - collection.started < collection.seconds:
             collection.logits.append(np.asarray(logits, np.float64))
             collection.va.append(np.asarray(va, np.float64))
+            if aus is not None:
+                collection.aus.append(np.asarray(aus, np.float64))
             return None
         return self.finish(track_id)
 
@@ -81,7 +86,8 @@ class Baselines:
         collection = self.collecting.pop(track_id)
         if not collection.logits:
             return Outcome(track_id, None, f"no readings of face {track_id} while calibrating: keep it in view")
-        baseline = Baseline.from_raw(np.stack(collection.logits), np.stack(collection.va))
+        aus = np.stack(collection.aus) if len(collection.aus) == len(collection.logits) else None
+        baseline = Baseline.from_raw(np.stack(collection.logits), np.stack(collection.va), aus)
         refusal = baseline.refusal(self.min_frames)
         if refusal is None:
             self.by_track[track_id] = baseline

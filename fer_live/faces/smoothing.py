@@ -1,4 +1,4 @@
-"""Per-track temporal smoothing of probabilities and valence/arousal (exponential moving average)."""
+"""Per-track temporal smoothing of probabilities, valence/arousal and action units (exponential moving average)."""
 
 from __future__ import annotations
 
@@ -16,18 +16,18 @@ class Smoother:
         if not 0.0 <= strength < 1.0:
             raise ValueError(f"smoothing strength must be within [0, 1), not {strength}")
         self.strength = strength
-        self._state: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._state: dict[int, tuple[np.ndarray, ...]] = {}
 
-    def smooth(self, face_id: int, probs: np.ndarray, va: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def smooth(self, face_id: int, *readings: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The face's readings (e.g. probabilities, V/A, AUs), each averaged with its own past."""
         if self.strength == 0.0:
-            return probs, va
+            return readings
         previous = self._state.get(face_id)
-        if previous is not None:
+        if previous is not None and len(previous) == len(readings):
             keep = self.strength
-            probs = keep * previous[0] + (1 - keep) * probs
-            va = keep * previous[1] + (1 - keep) * va
-        self._state[face_id] = (probs, va)
-        return probs, va
+            readings = tuple(keep * old + (1 - keep) * new for old, new in zip(previous, readings, strict=True))
+        self._state[face_id] = readings
+        return readings
 
     def retain(self, face_ids: set[int]) -> None:
         for face_id in list(self._state):

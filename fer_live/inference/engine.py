@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -54,6 +55,18 @@ def resolve_backend(backend: str, device: torch.device) -> str:
         if not onnxruntime_available():
             raise FerLiveError(f"backend {backend!r} needs the onnxruntime package (pip install onnxruntime)")
     return backend
+
+
+class Prediction(NamedTuple):
+    """The reading of N crops: probabilities at the operating point, valence/arousal, AU intensities."""
+
+    probs: np.ndarray  # N×8, EXPRESSIONS order
+    va: np.ndarray  # N×2 in [-1, 1]
+    aus: np.ndarray  # N×A in [0, 1], the weights' action_units order; A = 0 for weights without AUs
+
+    def rows(self, start: int, end: int) -> Prediction:
+        """The reading of crops start…end − 1 (one frame's faces of a batch over several frames)."""
+        return Prediction(self.probs[start:end], self.va[start:end], self.aus[start:end])
 
 
 class Engine:
@@ -136,17 +149,28 @@ class Engine:
         """The aligned uint8 crop the model sees for a face at `box` rolled by `angle`."""
         return crop_face(frame, box, angle, self.config.input_size)
 
-    def predict(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """(N×8 probabilities at the operating point, N×2 valence/arousal) for N crops, in one forward pass."""
+    @property
+    def action_units(self) -> tuple[str, ...]:
+        """The AU columns these weights read (fer_live.labels.AU_COLUMNS); empty before v6."""
+        return self.config.action_units
+
+    def predict(self, crops: list[np.ndarray]) -> Prediction:
+        """The reading of N crops in one forward pass (probabilities at the operating point)."""
         if not crops:
-            return np.zeros((0, len(self.config.classes)), np.float32), np.zeros((0, 2), np.float32)
+            units = len(self.action_units)
+            return Prediction(
+                np.zeros((0, len(self.config.classes)), np.float32),
+                np.zeros((0, 2), np.float32),
+                np.zeros((0, units), np.float32),
+            )
         batch = to_model_input(crops, self.config)
-        logits, va = self._onnx(batch) if self._onnx is not None else self._predict_torch(batch)
-        return self.operating_point.apply(logits, va)
+        logits, va, aus = self._onnx(batch) if self._onnx is not None else self._predict_torch(batch)
+        probs, va = self.operating_point.apply(logits, va)
+        return Prediction(probs, va, np.asarray(aus, np.float32))
 
     @torch.inference_mode()
-    def _predict_torch(self, batch_array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_torch(self, batch_array: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         batch = torch.from_numpy(batch_array).to(self.device)
         with torch.autocast("cuda", dtype=torch.float16, enabled=self._fp16):
-            logits, va = self.model(batch)
-        return logits.float().cpu().numpy(), va.float().cpu().numpy()
+            logits, va, aus = self.model(batch)
+        return logits.float().cpu().numpy(), va.float().cpu().numpy(), aus.float().cpu().numpy()

@@ -20,10 +20,10 @@ from fer_live.checksums import file_sha256
 from fer_live.model import SEResNet
 
 # Part of the cache key: bump when the export recipe changes so older exports are not reused.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 OPSET = 17
 INPUT_NAME = "crops"
-OUTPUT_NAMES = ("logits", "valence_arousal")
+OUTPUT_NAMES = ("logits", "valence_arousal", "action_units")
 # Largest |torch − onnx| accepted on the probe batch; real disagreements are ~1e-6.
 PROBE_TOLERANCE = 1e-4
 
@@ -108,14 +108,15 @@ def session_options(threads: int):
 
 
 class OnnxRuntimeModel:
-    """An onnxruntime session called like the model: float32 N×C×H×W crops → (logits, valence/arousal)."""
+    """An onnxruntime session called like the model: float32 N×C×H×W crops → (logits, valence/arousal,
+    action units)."""
 
     session = None
     threads: int
 
-    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        logits, va = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch})
-        return logits, va
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        logits, va, aus = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch})
+        return logits, va, aus
 
 
 class OnnxModel(OnnxRuntimeModel):

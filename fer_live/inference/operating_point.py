@@ -9,7 +9,8 @@ backend (torch, onnx, onnx-int8 all return raw logits):
   demo faces. The weights carry the training class prior and a recommended τ chosen on validation.
 - a participant's neutral baseline: logits − w·(baseline mean log-probabilities − the average
   neutral face's), and valence/arousal − w·(baseline V/A − the average neutral face's V/A), so a
-  face that reads a little sad at rest reads neutral. w is NEUTRAL_WEIGHT (model card).
+  face that reads a little sad at rest reads neutral. w is NEUTRAL_WEIGHT (model card). Action
+  units shift the same way: AU − w·(baseline AU − the average neutral face's AU), within [0, 1].
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fer_live.errors import FerLiveError
-from fer_live.labels import EXPRESSIONS, INDEX
+from fer_live.labels import AU_COLUMNS, EXPRESSIONS, INDEX
 from fer_live.options import PRIOR_TAUS, parse_prior
 from fer_live.options import RECOMMENDED_PRIOR as RECOMMENDED
 
@@ -52,15 +53,20 @@ class Baseline:
     probs: np.ndarray  # 8, mean probability (the refusal rule reads it)
     va: np.ndarray  # 2, mean valence/arousal
     frames: int
+    aus: np.ndarray | None = None  # A, mean action unit intensities; None for weights without AUs
 
     @classmethod
-    def from_raw(cls, logits: np.ndarray, va: np.ndarray) -> Baseline:
+    def from_raw(cls, logits: np.ndarray, va: np.ndarray, aus: np.ndarray | None = None) -> Baseline:
         log_probs = log_softmax(np.asarray(logits, np.float64).reshape(-1, len(EXPRESSIONS)))
+        mean_aus = None
+        if aus is not None and np.size(aus):
+            mean_aus = np.asarray(aus, np.float64).reshape(len(log_probs), -1).mean(axis=0)
         return cls(
             log_probs.mean(axis=0),
             np.exp(log_probs).mean(axis=0),
             np.asarray(va, np.float64).reshape(-1, 2).mean(axis=0),
             len(log_probs),
+            mean_aus,
         )
 
     def refusal(self, min_frames: int) -> str | None:
@@ -86,6 +92,7 @@ class Baseline:
             "probs": {n: round(float(v), 6) for n, v in zip(EXPRESSIONS, self.probs, strict=True)},
             "valence": round(float(self.va[0]), 6),
             "arousal": round(float(self.va[1]), 6),
+            **({"action_units": _named_aus(self.aus)} if self.aus is not None else {}),
         }
 
     @classmethod
@@ -95,7 +102,22 @@ class Baseline:
             _vector(data["probs"], "baseline probs"),
             np.array([float(data["valence"]), float(data["arousal"])]),
             int(data["frames"]),
+            _au_vector(data.get("action_units"), "baseline action_units"),
         )
+
+
+def _named_aus(aus: np.ndarray) -> dict:
+    return {c: round(float(v), 6) for c, v in zip(AU_COLUMNS, aus, strict=True)}
+
+
+def _au_vector(named: dict | None, what: str) -> np.ndarray | None:
+    """AU intensities by column name in AU_COLUMNS order; None when absent (older files, weights without AUs)."""
+    if named is None:
+        return None
+    try:
+        return np.array([float(named[c]) for c in AU_COLUMNS])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FerLiveError(f"{what} lacks a value for every action unit ({exc})") from exc
 
 
 @dataclass(frozen=True)
@@ -104,6 +126,7 @@ class NeutralReference:
 
     log_probs: np.ndarray
     va: np.ndarray
+    aus: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +169,9 @@ class OperatingPoint:
         if "neutral_reference" in stored:
             ref = stored["neutral_reference"]
             reference = NeutralReference(
-                _vector(ref["log_probs"], "neutral_reference"), np.array([ref["valence"], ref["arousal"]], float)
+                _vector(ref["log_probs"], "neutral_reference"),
+                np.array([ref["valence"], ref["arousal"]], float),
+                _au_vector(ref.get("action_units"), "weights metadata neutral_reference"),
             )
         return cls(prior, tau, class_prior, reference)
 
@@ -176,6 +201,20 @@ class OperatingPoint:
                     adjusted[row] += logit_shift.astype(np.float32)
                     va[row] = np.clip(va[row] + va_shift, -1.0, 1.0)
         return softmax(adjusted), va
+
+    def calibrate_aus(self, aus: np.ndarray, baseline: Baseline) -> np.ndarray:
+        """One face's AU intensities relative to its neutral baseline (unchanged where either side has none)."""
+        if baseline.aus is None or self.reference is None or self.reference.aus is None:
+            return aus
+        shift = -NEUTRAL_WEIGHT * (baseline.aus - self.reference.aus)
+        return np.clip(np.asarray(aus) + shift, 0.0, 1.0).astype(np.float32)
+
+    def uncalibrate_aus(self, aus: np.ndarray, baseline: Baseline) -> np.ndarray:
+        """AU intensities before `baseline` was applied (exact unless calibration clipped them at 0 or 1)."""
+        if baseline.aus is None or self.reference is None or self.reference.aus is None:
+            return aus
+        shift = -NEUTRAL_WEIGHT * (baseline.aus - self.reference.aus)
+        return np.clip(np.asarray(aus) - shift, 0.0, 1.0).astype(np.float32)
 
     def raw_logits(self, probs: np.ndarray) -> np.ndarray:
         """Logits (up to a constant per row) before this operating point, from probabilities it gave."""

@@ -23,6 +23,8 @@ class ModelConfig:
     mean: tuple[float, ...] = (0.5,)
     std: tuple[float, ...] = (0.25,)
     classes: tuple[str, ...] = EXPRESSIONS
+    # FACS action unit columns of the AU head (fer_live.labels.AU_COLUMNS); none before v6.
+    action_units: tuple[str, ...] = ()
     # sha256 over the training labels files, so a weights file names the data it came from.
     data_hash: str = ""
     extra: dict = field(default_factory=dict)
@@ -40,5 +42,5 @@ class ModelConfig:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown model config keys: {sorted(unknown)}")
-        tuple_keys = {"widths", "blocks", "mean", "std", "classes"}
+        tuple_keys = {"widths", "blocks", "mean", "std", "classes", "action_units"}
         return cls(**{k: tuple(v) if k in tuple_keys else v for k, v in values.items()})

@@ -1,4 +1,4 @@
-"""SE-ResNet for small face crops with an expression head and a valence/arousal head."""
+"""SE-ResNet for small face crops with an expression head, a valence/arousal head and (v6 on) an action unit head."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ class SEBasicBlock(nn.Module):
 
 
 class SEResNet(nn.Module):
-    """Returns (expression logits [N, C], valence/arousal [N, 2] in [-1, 1])."""
+    """Returns (expression logits [N, C], valence/arousal [N, 2] in [-1, 1], action unit
+    intensities [N, A] in [0, 1]); A = len(config.action_units), 0 for models without the AU head."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -81,6 +82,7 @@ class SEResNet(nn.Module):
         )
         self.expression_head = nn.Linear(config.trunk_dim, len(config.classes))
         self.va_head = nn.Linear(config.trunk_dim, 2)
+        self.au_head = nn.Linear(config.trunk_dim, len(config.action_units)) if config.action_units else None
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -97,8 +99,10 @@ class SEResNet(nn.Module):
         pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)
         return self.trunk(pooled)
 
-    def forward_head(self, shared: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.expression_head(shared), torch.tanh(self.va_head(shared))
+    def forward_head(self, shared: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        # A zero-width slice keeps one output signature (and ONNX graph shape) for models without AUs.
+        aus = torch.sigmoid(self.au_head(shared)) if self.au_head is not None else shared[:, :0]
+        return self.expression_head(shared), torch.tanh(self.va_head(shared)), aus
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.forward_head(self.forward_features(x))

@@ -15,7 +15,7 @@ from fer_live.faces.geometry import GeometryTracker, load_reference
 from fer_live.faces.mesh import FaceMesh, Mesh
 from fer_live.faces.smoothing import Smoother
 from fer_live.faces.tracking import FaceTracker
-from fer_live.inference.engine import Engine
+from fer_live.inference.engine import Engine, Prediction
 from fer_live.inference.operating_point import RECOMMENDED, Baseline
 from fer_live.options import (
     DEFAULT_BACKEND,
@@ -91,8 +91,8 @@ class Pipeline:
         """`still`: the frame is an image of its own (`Frame.still`), unrelated to the one before."""
         detections = self.locate(image, still)
         meshes = self.mesh_faces(image, detections)
-        probs, va = self.engine.predict(self.crop_faces(image, detections))
-        return self.assemble(frame_index, time_s, detections, probs, va, meshes, still)
+        prediction = self.engine.predict(self.crop_faces(image, detections))
+        return self.assemble(frame_index, time_s, detections, prediction, meshes, still)
 
     def locate(self, image: np.ndarray, still: bool = False) -> list[Detection]:
         """The faces of the next frame: detected, or with `detect_every` k > 1, on the k − 1 frames
@@ -124,12 +124,11 @@ class Pipeline:
         frame_index: int,
         time_s: float,
         detections: list[Detection],
-        probs: np.ndarray,
-        va: np.ndarray,
+        prediction: Prediction,
         meshes: list[Mesh | None] | None = None,
         still: bool = False,
     ) -> FrameResult:
-        """Track and smooth a frame's located faces given the model's outputs for their crops, and
+        """Track and smooth a frame's located faces given the model's reading of their crops, and
         turn their meshes (from `mesh_faces`) into geometry. The iris model runs here rather than in
         `mesh_faces`: it costs twice the mesh, and this balances the stream's two threads. A still
         starts afresh: its faces get new IDs and nothing is smoothed or learnt over from the image before."""
@@ -140,14 +139,15 @@ class Pipeline:
         while not self._requests.empty():
             self._requests.get()(ids, time_s)
         faces = []
-        for face_id, det, p, v, mesh in zip(ids, detections, probs, va, meshes, strict=True):
-            p, v, calibrated, progress = self._calibrate(face_id, time_s, p, v)
-            p, v = self.smoother.smooth(face_id, p, v)
+        readings = zip(ids, detections, prediction.probs, prediction.va, prediction.aus, meshes, strict=True)
+        for face_id, det, p, v, a, mesh in readings:
+            p, v, a, calibrated, progress = self._calibrate(face_id, time_s, p, v, a)
+            p, v, a = self.smoother.smooth(face_id, p, v, a)
             geometry = self.geometry.measure(face_id, mesh) if mesh is not None and self.geometry else None
             faces.append(
                 FaceResult(
                     face_id, det.box, det.score, p, float(v[0]), float(v[1]), geometry,
-                    calibrated=calibrated, calibration_progress=progress,
+                    calibrated=calibrated, calibration_progress=progress, aus=a if a.size else None,
                 )
             )  # fmt: skip
         live = {t.face_id for t in self.tracker.tracks}
@@ -166,8 +166,8 @@ class Pipeline:
         return [next(done) if m is not None else None for m in meshes]
 
     def _calibrate(
-        self, face_id: int, time_s: float, probs: np.ndarray, va: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, bool, float | None]:
+        self, face_id: int, time_s: float, probs: np.ndarray, va: np.ndarray, aus: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, float | None]:
         """A face's reading with its baseline applied; feeds its collection while one runs."""
         baselines = self.baselines
         if self.settings.calibrate_seconds > 0 and face_id not in self._seen_tracks:
@@ -175,16 +175,17 @@ class Pipeline:
             baselines.start([face_id], time_s, self.settings.calibrate_seconds)
         progress = None
         if face_id in baselines.collecting:
-            outcome = baselines.add(face_id, self.engine.operating_point.raw_logits(probs), va, time_s)
+            outcome = baselines.add(face_id, self.engine.operating_point.raw_logits(probs), va, time_s, aus)
             if outcome is None:
                 progress = baselines.progress(face_id, time_s)
             else:
                 self.calibration_outcomes.append(outcome)
         baseline = baselines.by_track.get(face_id, self.everyone_baseline)
         if baseline is None or progress is not None:
-            return probs, va, False, progress
-        probs, va = self.engine.operating_point.calibrate(probs, va, baseline)
-        return probs, va, True, None
+            return probs, va, aus, False, progress
+        point = self.engine.operating_point
+        probs, va = point.calibrate(probs, va, baseline)
+        return probs, va, point.calibrate_aus(aus, baseline), True, None
 
     def request_calibration(self, face_ids: list[int] | None, seconds: float) -> None:
         """Collect a new neutral baseline for these faces (None: every face in the next frame) over

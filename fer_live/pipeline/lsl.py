@@ -38,7 +38,15 @@ from typing import TYPE_CHECKING
 
 from fer_live import __version__
 from fer_live.errors import FerLiveError
-from fer_live.results import COLUMN_UNITS, CSV_COLUMNS, GEOMETRY_COLUMNS, TEXT_COLUMNS, FrameResult, result_rows
+from fer_live.results import (
+    AU_COLUMNS,
+    COLUMN_UNITS,
+    CSV_COLUMNS,
+    GEOMETRY_COLUMNS,
+    TEXT_COLUMNS,
+    FrameResult,
+    result_rows,
+)
 
 if TYPE_CHECKING:
     from fer_live.pipeline.frames import Pipeline
@@ -46,8 +54,10 @@ if TYPE_CHECKING:
 STREAM_TYPE = "Affect"
 MARKER_STREAM_TYPE = "Markers"
 FRAME_COLUMNS = ("frame", "time_s")
-# The CSV's numeric per-face columns, face geometry (head pose, eyes, mouth) included.
-FACE_COLUMNS = tuple(c for c in CSV_COLUMNS + GEOMETRY_COLUMNS if c not in FRAME_COLUMNS and c not in TEXT_COLUMNS)
+# The CSV's numeric per-face columns, face geometry (head pose, eyes, mouth) and action units included.
+FACE_COLUMNS = tuple(
+    c for c in CSV_COLUMNS + GEOMETRY_COLUMNS + AU_COLUMNS if c not in FRAME_COLUMNS and c not in TEXT_COLUMNS
+)
 DEFAULT_FACE_SLOTS = 4
 # Samples an outlet keeps for a consumer that lags (LabRecorder reconnecting): 6 minutes.
 MAX_BUFFERED_S = 360

@@ -166,11 +166,11 @@ def _wait_for(source: queue.Queue):
 def _analyse(pipeline: Pipeline, located: list[tuple], times: StageTimes) -> Iterator[FrameResult]:
     """Results of located frames, their faces run through the model in one batch."""
     with times.measure("model"):
-        probs, va = pipeline.engine.predict([crop for *_, crops, _ in located for crop in crops])
+        prediction = pipeline.engine.predict([crop for *_, crops, _ in located for crop in crops])
     start = 0
     for frame_index, time_s, still, detections, crops, meshes in located:
         end = start + len(crops)
         with times.measure("model"):
-            result = pipeline.assemble(frame_index, time_s, detections, probs[start:end], va[start:end], meshes, still)
+            result = pipeline.assemble(frame_index, time_s, detections, prediction.rows(start, end), meshes, still)
         start = end
         yield result
