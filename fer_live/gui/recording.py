@@ -100,7 +100,8 @@ class SessionRecording(QObject):
             return self._refuse(f"Recording not started: {exc}")
         self.recorder = recorder
         # Damage the source reports from now on goes into session.json (as `fer-live record` does).
-        self._source, self._skipped_before = capture.source, len(capture.source.skipped_frames)
+        self._source = capture.source
+        self._skipped_before, self._retimed_before = len(self._source.skipped_frames), len(self._source.retimed_frames)
         window.inference.set_recorder(recorder)
         window.toolbar.set_recording(True)
         self._enable_markers(True)
@@ -136,7 +137,11 @@ class SessionRecording(QObject):
         """What the source could not read while this session recorded it (`Source.damage_info()`)."""
         skipped = list(self._source.skipped_frames[self._skipped_before :])
         missing = self._source.missing_at_end
-        return {"skipped_frames": skipped, "missing_at_end": missing} if skipped or missing else None
+        retimed = list(self._source.retimed_frames[self._retimed_before :])
+        damage = {"skipped_frames": skipped, "missing_at_end": missing}
+        if retimed:
+            damage["retimed_frames"] = retimed
+        return damage if skipped or missing or retimed else None
 
     # -- markers --------------------------------------------------------------------------------
     def add_marker(self, key: str, note: str = "", at: tuple[float, int] | None = None) -> Marker | None:

@@ -49,7 +49,8 @@ class VideoSummary:
     seconds: float = 0.0
     skipped_frames: tuple[int, ...] = ()
     missing_at_end: int = 0  # frames the video's header announces after the last one read (cut off)
-    damage: str | None = None  # the skipped and missing frames in one phrase, as the source words it
+    retimed_frames: tuple[int, ...] = ()  # where container times went back and were moved on
+    damage: str | None = None  # the skipped, missing and retimed frames in one phrase, as the source words it
     error: str | None = None
     unusable_input: bool = False  # the video could not be opened: nothing of it was read
     interrupted: bool = False
@@ -161,9 +162,11 @@ def annotate_video(
                         if stop_requested is not None and stop_requested():
                             raise KeyboardInterrupt
                 seconds = time.perf_counter() - started
+                frame_count = source.frame_count  # read to the end: the frames decoded, unless cut off
                 outcome = {
                     "skipped_frames": tuple(source.skipped_frames),
                     "missing_at_end": source.missing_at_end,
+                    "retimed_frames": tuple(source.retimed_frames),
                     "damage": source.damage(),
                 }
                 output.close()
@@ -235,14 +238,16 @@ def _kept(video: Path, out_csv: Path, previous: dict) -> VideoSummary:
     run found in the video (so a rerun reports a damaged video, and exits, as the first run did)."""
     skipped = tuple(previous.get("skipped_frames") or ())
     missing = int(previous.get("missing_at_end") or 0)
+    retimed = tuple(previous.get("retimed_frames") or ())
     frame_count = (previous.get("source") or {}).get("frame_count")
-    damage = describe_damage([str(i) for i in skipped], missing, frame_count)
+    damage = describe_damage([str(i) for i in skipped], missing, frame_count, retimed=retimed)
     return VideoSummary(
         video,
         out_csv,
         frames=int(previous.get("frames_written", 0)),
         skipped_frames=skipped,
         missing_at_end=missing,
+        retimed_frames=retimed,
         damage=damage,
         kept=True,
     )
@@ -313,6 +318,8 @@ def provenance(
         "skipped_frames": list(summary.skipped_frames),
         # Frames the video's header announces after the last one that could be read: a cut-off file.
         "missing_at_end": summary.missing_at_end,
+        # Frames whose container time went back (a timestamp reset); their times were moved on.
+        "retimed_frames": list(summary.retimed_frames),
         "weights": engine.weights_info,
         "operating_point": engine.operating_point.describe(),
         "calibration": calibration_provenance(settings, summary),

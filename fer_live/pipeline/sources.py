@@ -23,8 +23,19 @@ from fer_live.native_stderr import native_stderr_captured
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
-# A count estimated from duration x fps (containers without a frame index) can be one frame off.
+# A stored frame count one above the frames decoded is not taken for a cut-off file.
 FRAME_COUNT_TOLERANCE = 1
+
+# The first bytes of containers that store how many frames they hold: AVI's header, the MP4/MOV
+# sample table (whose top-level boxes start at byte 4). Of other containers OpenCV knows only a
+# duration, possibly the longer audio's, and estimates the count from it: a hint, not a promise.
+MP4_TOP_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"}
+
+
+def counts_its_frames(path: Path) -> bool:
+    with path.open("rb") as file:
+        head = file.read(12)
+    return (head[:4] == b"RIFF" and head[8:12] == b"AVI ") or head[4:8] in MP4_TOP_BOXES
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,7 @@ def describe_damage(
     frame_count: int | None,
     unreadable: str = "undecodable frame",
     item: str = "frame",
+    retimed: Sequence[int] = (),
 ) -> str | None:
     """`Source.damage()`'s phrase from its parts (also from a sidecar, for a result kept from before)."""
     parts = []
@@ -58,6 +70,13 @@ def describe_damage(
         parts.append(
             f"ends after {(frame_count or 0) - missing_at_end} of the {frame_count} frames its header "
             f"announces ({missing_at_end} missing: the file is cut off)"
+        )
+    if retimed:
+        plural = "s" if len(retimed) > 1 else ""
+        shown = ", ".join(map(str, retimed[:10])) + (", ..." if len(retimed) > 10 else "")
+        parts.append(
+            f"timestamps jump back at frame{plural} {shown} (a timestamp reset); "
+            "times from there continue from the frame before"
         )
     return "; ".join(parts) or None
 
@@ -74,6 +93,9 @@ class Source:
     # announced that never came because it ends early (cut off): damage, reported by `damage()`.
     skipped_frames: Sequence[int] = ()
     missing_at_end: int = 0
+    # Frames whose container time went back before the frame before's (video files): their times,
+    # and those after them, were moved on so that time never runs backwards.
+    retimed_frames: Sequence[int] = ()
 
     def damage(self) -> str | None:
         """What could not be read, in one phrase (e.g. for "fer-live: error: VIDEO: ..."); None if nothing."""
@@ -83,11 +105,13 @@ class Source:
             self.frame_count,
             self._unreadable_noun,
             self._item_noun,
+            self.retimed_frames,
         )
 
     def damage_info(self) -> dict:
         """`damage()` as data, for a results file's sidecar or a session's session.json."""
-        return {"skipped_frames": list(self.skipped_frames), "missing_at_end": self.missing_at_end}
+        retimed = {"retimed_frames": list(self.retimed_frames)} if self.retimed_frames else {}
+        return {"skipped_frames": list(self.skipped_frames), "missing_at_end": self.missing_at_end, **retimed}
 
     _unreadable_noun = "undecodable frame"
     _item_noun = "frame"
@@ -112,6 +136,9 @@ class Source:
 
 
 class VideoFileSource(Source):
+    """A video file's frames in decoding order, indexed and timed by what was decoded; the frame
+    count of the header is a hint (estimated or absent in many containers) until the end is read."""
+
     def __init__(self, path: str | Path):
         path = Path(path)
         if not path.exists():
@@ -122,62 +149,108 @@ class VideoFileSource(Source):
             raise SourceError(f"video file is empty (0 bytes): {path}")
         if not os.access(path, os.R_OK):
             raise SourceError(f"no permission to read video file: {path}")
-        capture = cv2.VideoCapture(str(path))
-        if not capture.isOpened():
-            capture.release()
-            raise SourceError(f"cannot open video (corrupt or unsupported format): {path}")
-        ok, first = capture.read()
-        if not ok or first is None:
-            capture.release()
-            raise SourceError(f"video has no readable frames (corrupt or unsupported format): {path}")
-        capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
         self.path = path
         self.description = str(path)
-        self._capture = capture
-        fps = capture.get(cv2.CAP_PROP_FPS)
+        self._capture = self._open()
+        ok, first = self._capture.read()
+        if not ok or first is None:
+            self._capture.release()
+            raise SourceError(f"video has no readable frames (corrupt or unsupported format): {path}")
+        # Yielded as frame 0: seeking back to it lands elsewhere in containers without a frame index
+        # (MPEG-TS, MPEG-PS, raw H.264, live WebM), and the frames before the landing are lost.
+        self._first: tuple[np.ndarray, float] | None = (first, self._capture.get(cv2.CAP_PROP_POS_MSEC))
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and fps > 0 and fps < 1000 else 30.0
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = count if count > 0 else None
+        self._count_is_exact = self.frame_count is not None and counts_its_frames(path)
         self.size = (first.shape[1], first.shape[0])
         self._next_index = 0
+        self._pass_start = 0  # the index this pass through the file started at (0, or where it seeked)
         # Indices of frames in the middle of the file that could not be decoded and were skipped.
         self.skipped_frames: list[int] = []
+        self.retimed_frames: list[int] = []
+        self._clock_offset = 0.0  # added to container times since the last timestamp reset
+        self._previous: tuple[int, float] | None = None  # index and time of the frame yielded last
 
-    def _read(self) -> np.ndarray | None:
-        """The next decodable frame, skipping undecodable ones before the container's last frame.
+    def _open(self) -> cv2.VideoCapture:
+        capture = cv2.VideoCapture(str(self.path))
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"cannot open video (corrupt or unsupported format): {self.path}")
+        return capture
+
+    def _read(self) -> tuple[np.ndarray, float] | None:
+        """The next decodable frame and its container time (ms), skipping undecodable ones before
+        the container's last frame.
 
         A failed read consumes the broken packet, so reading on yields the following frame (with
         its own container timestamp); failures that run to the end are the end of the stream.
         """
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
         failed: list[int] = []
         while True:
             ok, image = self._capture.read()
             if ok and image is not None:
                 self.skipped_frames.extend(failed)
-                return image
+                return image, self._capture.get(cv2.CAP_PROP_POS_MSEC)
             failed.append(self._next_index)
             self._next_index += 1
             if self.frame_count is None or self._next_index >= self.frame_count:
-                if len(failed) > FRAME_COUNT_TOLERANCE:
-                    self.missing_at_end = len(failed)
+                self._ended(len(failed))
                 return None
+
+    def _ended(self, failed_at_end: int) -> None:
+        """Only a container that stores its frame count can be found cut off; otherwise, read whole
+        from the start, the frames decoded are the count."""
+        if self._count_is_exact and failed_at_end > FRAME_COUNT_TOLERANCE:
+            self.missing_at_end = failed_at_end
+        elif self._pass_start == 0:
+            self.frame_count = self._next_index - failed_at_end
+
+    def _time_of(self, index: int, msec: float) -> float:
+        """The frame's time in seconds: its container time, never before the frame before's."""
+        # Some files carry no timestamps (0 for every frame, e.g. raw H.264): the frame's place at the nominal rate.
+        stamped = msec > 0 or index == 0
+        time_s = msec / 1000.0 + self._clock_offset if stamped else index / self.fps
+        if self._previous is not None:
+            previous_index, previous_time = self._previous
+            if time_s < previous_time:
+                # The clock restarted (e.g. MPEG-TS recordings joined): go on at the nominal rate,
+                # and keep container times' steps after it.
+                continued = previous_time + (index - previous_index) / self.fps
+                if stamped:
+                    self._clock_offset += continued - time_s
+                time_s = continued
+                if index not in self.retimed_frames:  # a looping GUI reads it again
+                    self.retimed_frames.append(index)
+        self._previous = (index, time_s)
+        return time_s
 
     def __iter__(self) -> Iterator[Frame]:
         while True:
-            image = self._read()
-            if image is None:
+            read = self._read()
+            if read is None:
                 return
+            image, msec = read
             index = self._next_index
             self._next_index += 1
-            # Container timestamps; some files report 0 for every frame, so fall back to index / fps.
-            msec = self._capture.get(cv2.CAP_PROP_POS_MSEC)
-            time_s = msec / 1000.0 if msec > 0 or index == 0 else index / self.fps
-            yield Frame(index, time_s, image)
+            yield Frame(index, self._time_of(index, msec), image)
 
     def seek(self, frame_index: int) -> None:
         frame_index = max(0, frame_index if self.frame_count is None else min(frame_index, self.frame_count - 1))
-        self._capture.set(cv2.CAP_PROP_POS_FRAMES, frame_index)
-        self._next_index = frame_index
+        # Reopened, so the start is the start whatever the container; a frame further on is found by
+        # OpenCV's seek, exact where the container indexes its frames.
+        self._capture.release()
+        self._capture = self._open()
+        if frame_index:
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, frame_index)
+        self._first = None
+        self._next_index = self._pass_start = frame_index
+        self._clock_offset = 0.0
+        self._previous = None
 
     def close(self) -> None:
         self._capture.release()
