@@ -128,7 +128,78 @@ def test_existing_outputs_are_kept_redone_or_refused(capfd, tmp_path, short_vide
     # A CSV without its sidecar is not ours to replace unasked.
     sidecar.unlink()
     status, _, err = annotate(capfd, short_video, *run)
-    assert status == 1 and "exists, with no readable good.json saying how it was made; --overwrite" in err
+    assert status == 1 and "exists, with no good.json saying how it was made; --overwrite" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 25, items 3-5: a file named like a sidecar, a kept CSV that changed, --overwrite
+
+
+@pytest.mark.parametrize("content", ['{"transcript": "I said"}', "not json", "[" * 100_000, "1" * 5000, ""])
+def test_a_file_at_the_sidecar_path_that_is_not_a_sidecar_is_never_replaced(
+    capfd, tmp_path, short_video, random_weights, content
+):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    transcript = out_dir / "good.json"
+    transcript.write_text(content)
+    for overwrite in ((), ("--overwrite",)):
+        status, out, err = annotate(capfd, short_video, "-o", out_dir, "--weights", random_weights, *overwrite)
+        assert (status, out) == (1, "")
+        assert err == (
+            f"fer-live: error: {short_video}: {transcript} exists and is not a fer_live annotation sidecar; "
+            "left as it is: move it, or annotate into another folder\n"
+        )
+        assert transcript.read_text() == content
+        assert sorted(p.name for p in out_dir.iterdir()) == ["good.json"]
+
+
+def test_a_kept_csv_must_be_the_one_its_sidecar_describes(capfd, tmp_path, short_video, random_weights):
+    out_dir = tmp_path / "out"
+    out_csv, sidecar = out_dir / "good.csv", out_dir / "good.json"
+    run = ("-o", out_dir, "--weights", random_weights)
+    assert annotate(capfd, short_video, *run)[0] == 0
+    written = out_csv.read_bytes()
+    info = json.loads(sidecar.read_text())
+    assert (info["csv_bytes"], info["frames_written"]) == (len(written), 10)
+
+    # Cut short by hand: refused, not "kept".
+    lines = written.splitlines(keepends=True)
+    out_csv.write_bytes(b"".join(lines[:4]))
+    status, out, err = annotate(capfd, short_video, *run)
+    assert (status, out) == (1, "")
+    assert err == (
+        f"fer-live: error: {short_video}: {out_csv} exists, changed since it was written "
+        f"({len(b''.join(lines[:4]))} bytes; good.json says {len(written)} bytes, 10 frames); "
+        "--overwrite replaces it\n"
+    )
+    # The same size, other numbers.
+    out_csv.write_bytes(written.replace(b",0.", b",1.", 1))
+    status, out, err = annotate(capfd, short_video, *run)
+    assert (status, out) == (1, "")
+    assert "exists, changed since it was written (its sha256 is not the one good.json records)" in err
+    # A sidecar from before fer_live recorded the CSV's size and sha256 cannot vouch for it.
+    out_csv.write_bytes(written)
+    write_json_atomic(sidecar, {k: v for k, v in info.items() if k not in ("csv_bytes", "csv_sha256")})
+    status, out, err = annotate(capfd, short_video, *run)
+    assert status == 1 and "made by an older fer_live whose good.json does not record the CSV's size" in err
+    assert out_csv.read_bytes() == written
+
+
+def test_overwrite_redoes_a_csv_that_would_be_kept(capfd, tmp_path, short_video, random_weights):
+    out_dir = tmp_path / "out"
+    run = ("-o", out_dir, "--weights", random_weights)
+    assert annotate(capfd, short_video, *run)[0] == 0
+    started = json.loads((out_dir / "good.json").read_text())["start_time"]
+    status, out, _ = annotate(capfd, short_video, *run)
+    assert (status, out) == (
+        0,
+        f"good.mp4: already annotated the same way, kept {out_dir / 'good.csv'} (--overwrite redoes it)\n",
+    )
+    time.sleep(0.01)  # start times are to the millisecond
+    status, out, _ = annotate(capfd, short_video, *run, "--overwrite")
+    assert status == 0 and out.startswith("good.mp4: 10 frames, 10 with a face")
+    assert json.loads((out_dir / "good.json").read_text())["start_time"] > started
 
 
 # ---------------------------------------------------------------------------------------------

@@ -164,6 +164,52 @@ def test_annotate_lsl_needs_one_job_and_xdf2csv_a_readable_file(tmp_path):
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
 
 
+def affect_stream_xml(source_id: str) -> str:
+    """A fer_live Affect stream's info as LabRecorder stores it (what xdf2csv reads of it)."""
+    channels = "".join(f"<channel><label>{label}</label></channel>" for label in lsl.channel_labels())
+    return (
+        f'<?xml version="1.0"?><info><name>fer_live</name><type>{lsl.STREAM_TYPE}</type>'
+        f"<channel_count>{len(lsl.channel_labels())}</channel_count><nominal_srate>30</nominal_srate>"
+        f"<channel_format>double64</channel_format><source_id>{source_id}</source_id>"
+        f"<desc><channels>{channels}</channels><fer_live><weights>w</weights></fer_live></desc></info>"
+    )
+
+
+def marker_stream_xml(source_id: str) -> str:
+    return (
+        f'<?xml version="1.0"?><info><name>fer_live markers</name><type>{lsl.MARKER_STREAM_TYPE}</type>'
+        "<channel_count>1</channel_count><nominal_srate>0</nominal_srate><channel_format>string</channel_format>"
+        f"<source_id>{source_id}#markers</source_id><desc><channels><channel><label>event</label></channel>"
+        "</channels></desc></info>"
+    )
+
+
+def test_xdf2csv_replaces_only_its_own_files(capfd, tmp_path):
+    from fer_live import cli
+
+    no_face = [0.0, 0.0] + [math.nan] * (len(lsl.channel_labels()) - 2)
+    xdf = tmp_path / "session.xdf"
+    write_xdf(xdf, [(affect_stream_xml("cam"), [no_face], [5.0]), (marker_stream_xml("cam"), [["1 start"]], [5.5])])
+    annotated = "frame,time_s,face_id\n0,0.0,1\n"  # annotate's results for session.mp4, say
+    (tmp_path / "session.csv").write_text(annotated)
+
+    status = cli.main(["xdf2csv", str(xdf)])
+    out, err = capfd.readouterr()
+    assert status == 1
+    assert err == (
+        f"fer-live: error: {tmp_path / 'session.csv'} exists and was not written by xdf2csv (e.g. annotate's "
+        "results); left as it is: choose another folder with -o\n"
+    )
+    assert (tmp_path / "session.csv").read_text() == annotated
+    assert out == f"fer_live markers: 1 events -> {tmp_path / 'session_markers.csv'}\n"
+
+    # Its own outputs it writes again.
+    (tmp_path / "session.csv").unlink()
+    assert cli.main(["xdf2csv", str(xdf)]) == 0 and cli.main(["xdf2csv", str(xdf)]) == 0
+    assert read_rows(tmp_path / "session.csv")[0][LSL_TIME_COLUMN] == "5.000000"
+    assert read_rows(tmp_path / "session_markers.csv") == [{LSL_TIME_COLUMN: "5.500000", "event": "1 start"}]
+
+
 # -- streams, received by an inlet in the namespace ---------------------------------------------
 @isolated
 def test_annotate_streams_every_frame_labelled_on_the_video_clock(tmp_path, crossing_faces_video, random_weights):

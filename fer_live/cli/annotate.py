@@ -38,8 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace existing CSVs made differently (other settings, weights or video, or no sidecar); "
-        "without it they are refused, and CSVs already complete with the same settings are kept",
+        help="replace existing CSVs: without it, those made differently (other settings, weights or video; "
+        "no sidecar; changed since) are refused, and those complete with the same settings are kept",
     )
     options.add_device(parser)
     options.add_smoothing(parser)

@@ -11,6 +11,9 @@ inference caught up is not evenly spaced.
 The numbers are the CSV's, digit for digit; a frame's faces come in slot order, and `label` is
 recomputed from the 4-decimal probabilities (as `read_results_csv` does), so where the top two
 round to the same value it names the first of them in EXPRESSIONS order.
+
+An existing file of those names is replaced only when an earlier xdf2csv wrote it (its header says
+so): `fer-live annotate` writes `<stem>.csv` too, and its results are not ours to overwrite.
 """
 
 from __future__ import annotations
@@ -18,17 +21,20 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import re
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fer_live.errors import FerLiveError, OutputError
+from fer_live.errors import EXIT_DONE, EXIT_PARTLY_DONE, FerLiveError, OutputError
 
 if TYPE_CHECKING:
     from fer_live.results import FrameResult
 
 LSL_TIME_COLUMN = "lsl_time"
+MARKER_COLUMNS = [LSL_TIME_COLUMN, "event"]
 _SLOT_LABEL = re.compile(r"face(\d+)_(.+)")
 
 
@@ -47,18 +53,49 @@ def run(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
+    refused = False
     for number, stream in enumerate(affect, 1):
         stem = args.xdf.stem if number == 1 else f"{args.xdf.stem}_{number}"
         path = out_dir / f"{stem}.csv"
-        frames = write_results_csv(path, stream)
-        print(f"{_info(stream, 'name')}: {frames} frames -> {path}")
+        if _ours_to_replace(path, lambda header: LSL_TIME_COLUMN in header):
+            frames = write_results_csv(path, stream)
+            print(f"{_info(stream, 'name')}: {frames} frames -> {path}")
+        else:
+            refused = True
         source_id = _info(stream, "source_id")
         markers = [s for s in streams if _info(s, "source_id") == f"{source_id}#markers"]
-        if markers:
-            path = out_dir / f"{stem}_markers.csv"
+        if not markers:
+            continue
+        path = out_dir / f"{stem}_markers.csv"
+        if _ours_to_replace(path, lambda header: header == MARKER_COLUMNS):
             events = write_markers_csv(path, markers[0])
             print(f"{_info(markers[0], 'name')}: {events} events -> {path}")
-    return 0
+        else:
+            refused = True
+    return EXIT_PARTLY_DONE if refused else EXIT_DONE
+
+
+def _ours_to_replace(path: Path, written_by_us: Callable[[list[str]], bool]) -> bool:
+    """Whether `path` is free or holds an earlier xdf2csv output (`written_by_us` judges its header
+    row); otherwise says, in one line, that it is left as it is."""
+    if not os.path.lexists(path):
+        return True
+    header: list[str] = []
+    if path.is_file():  # not a folder or a FIFO (reading one would block)
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                header = next(csv.reader(handle), [])
+        except (OSError, UnicodeDecodeError, csv.Error):
+            pass  # unreadable: not known to be ours
+    if header and written_by_us(header):
+        return True
+    print(
+        f"fer-live: error: {path} exists and was not written by xdf2csv (e.g. annotate's results); "
+        "left as it is: choose another folder with -o",
+        file=sys.stderr,
+        flush=True,
+    )
+    return False
 
 
 def load_xdf(path: Path) -> list[dict]:
@@ -122,7 +159,7 @@ def write_markers_csv(path: Path, stream: dict) -> int:
     try:
         with open(path, "w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow([LSL_TIME_COLUMN, "event"])
+            writer.writerow(MARKER_COLUMNS)
             for values, stamp in zip(stream["time_series"], stream["time_stamps"], strict=True):
                 writer.writerow([f"{stamp:.6f}", values[0]])
     except OSError as exc:

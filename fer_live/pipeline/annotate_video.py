@@ -7,6 +7,7 @@ The loop behind `fer-live annotate`: decoding, detection and the model overlap i
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from fer_live import __version__
 from fer_live.atomic import write_json_atomic
+from fer_live.checksums import file_sha256
 from fer_live.errors import FerLiveError, OutputError, SourceError
 from fer_live.inference.engine import Engine
 from fer_live.landmarks_file import LandmarksFile, landmarks_path
@@ -98,9 +100,11 @@ def annotate_video(
     points to `<stem>.landmarks.npz` (what was measured, also when the run fails or is interrupted).
 
     An existing `out_csv` is kept when its sidecar says it is complete and made the same way
-    (`summary.kept`), replaced when an earlier run left it interrupted or failed, and otherwise
-    (other settings, weights or video; no sidecar) refused unless `overwrite`. Another run writing
-    `out_csv` at the same time is an error for this video, never a shared file.
+    (`summary.kept`, unless `overwrite`), replaced when an earlier run left it interrupted or failed,
+    and otherwise (other settings, weights or video; no sidecar; not the CSV its sidecar describes)
+    refused unless `overwrite`. A file at the sidecar's path that is not a sidecar (a transcript
+    named like the video, say) is never replaced. Another run writing `out_csv` at the same time is
+    an error for this video, never a shared file.
 
     Never raises for a bad video or output: the summary carries the error. Ctrl-C (or
     `stop_requested()` turning true) ends it after the last complete frame, marked interrupted;
@@ -117,11 +121,16 @@ def annotate_video(
         return VideoSummary(video, out_csv, error=str(exc))
     with output:
         made_as = _made_as(video, settings, engine, with_landmarks)
-        existing, previous = _existing_output(out_csv, made_as)
-        if existing == "same":
+        try:
+            previous = _read_sidecar(provenance_path(out_csv))
+        except OutputError as exc:
+            output.discard()
+            return VideoSummary(video, out_csv, error=f"{video}: {exc}")
+        existing = _existing_output(out_csv, previous, made_as)
+        if existing == "same" and not overwrite:
             output.discard()
             return _kept(video, out_csv, previous)
-        if existing is not None and not overwrite:
+        if existing not in (None, "same") and not overwrite:
             output.discard()
             return VideoSummary(video, out_csv, error=f"{video}: {out_csv} exists, {existing}; --overwrite replaces it")
         frames = frames_with_face = 0
@@ -204,9 +213,8 @@ def annotate_video(
         try:
             sidecar.unlink(missing_ok=True)  # never paired, even for a moment, with the new CSV
             output.commit()
-            write_json_atomic(
-                sidecar, provenance(summary, frame_count, settings, engine, started_at, wall_clock_iso(), made_as)
-            )
+            record = provenance(summary, frame_count, settings, engine, started_at, wall_clock_iso(), made_as)
+            write_json_atomic(sidecar, {**record, **csv_identity(out_csv)})
         except OutputError as exc:
             summary = replace(summary, error=summary.error or str(exc))
         except OSError as exc:
@@ -253,26 +261,64 @@ def _kept(video: Path, out_csv: Path, previous: dict) -> VideoSummary:
     )
 
 
-def _existing_output(out_csv: Path, made_as: dict) -> tuple[str | None, dict | None]:
-    """(verdict, the earlier sidecar): verdict None when `out_csv` may simply be (re)written (absent,
-    or left incomplete by an earlier run); "same" when it is complete and made as `made_as`;
-    otherwise how it differs, for the message."""
-    if not out_csv.exists():
-        return None, None
-    sidecar = provenance_path(out_csv)
+def _read_sidecar(sidecar: Path) -> dict | None:
+    """An earlier run's sidecar, or None when there is none. OutputError when the path holds
+    anything else (a transcript, notes): not ours to replace, not even with --overwrite."""
+    if not os.path.lexists(sidecar):
+        return None
+    not_ours = (
+        f"{sidecar} exists and is not a fer_live annotation sidecar; left as it is: move it, "
+        "or annotate into another folder"
+    )
+    if not sidecar.is_file():  # a folder, a FIFO (reading would block), a dangling link
+        raise OutputError(not_ours)
     try:
         previous = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return f"with no readable {sidecar.name} saying how it was made", None
+    except OSError as exc:
+        raise OutputError(f"cannot read {sidecar}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: also JSON's too-long numbers
+        raise OutputError(not_ours) from None
     if not isinstance(previous, dict) or previous.get("format") != PROVENANCE_FORMAT:
-        return f"but {sidecar.name} is not a fer_live annotation sidecar", None
+        raise OutputError(not_ours)
+    return previous
+
+
+def csv_identity(out_csv: Path) -> dict:
+    """The CSV's size and sha256, for its sidecar: a later run keeps only the very file it describes."""
+    return {"csv_bytes": out_csv.stat().st_size, "csv_sha256": file_sha256(out_csv)}
+
+
+def _existing_output(out_csv: Path, previous: dict | None, made_as: dict) -> str | None:
+    """None when `out_csv` may simply be (re)written (absent, or left incomplete by an earlier run,
+    `previous` being its sidecar); "same" when it is complete and made as `made_as`; otherwise why
+    it may not, for the message."""
+    if not out_csv.exists():
+        return None
+    sidecar_name = provenance_path(out_csv).name
+    if previous is None:
+        return f"with no {sidecar_name} saying how it was made"
+    if "csv_sha256" not in previous:
+        return f"made by an older fer_live whose {sidecar_name} does not record the CSV's size and sha256"
+    # Size first: a CSV cut short or replaced is told without reading it (nor blocking on a FIFO).
+    size = out_csv.stat().st_size
+    if size != previous.get("csv_bytes"):
+        return (
+            f"changed since it was written ({size} bytes; {sidecar_name} says "
+            f"{previous.get('csv_bytes')} bytes, {previous.get('frames_written')} frames)"
+        )
+    try:
+        digest = file_sha256(out_csv)
+    except OSError as exc:
+        return f"but cannot be read to compare with {sidecar_name}: {exc.strerror or exc}"
+    if digest != previous.get("csv_sha256"):
+        return f"changed since it was written (its sha256 is not the one {sidecar_name} records)"
     if previous.get("status") != "complete":
-        return None, previous
+        return None
     made_before = previous.get("made_as")
     if made_before == made_as:
-        return "same", previous
+        return "same"
     if not isinstance(made_before, dict):
-        return "made by an older fer_live that did not record how", previous
+        return "made by an older fer_live that did not record how"
     settings_before = made_before.get("settings") or {}
     differences = []
     video_before, video_now = made_before.get("video") or {}, made_as["video"]
@@ -293,7 +339,7 @@ def _existing_output(out_csv: Path, made_as: dict) -> tuple[str | None, dict | N
         for key, value in made_as["settings"].items()
         if settings_before.get(key) != value
     ]
-    return "made another way (" + ", ".join(differences) + ")", previous
+    return "made another way (" + ", ".join(differences) + ")"
 
 
 def provenance(
