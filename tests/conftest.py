@@ -38,6 +38,21 @@ def random_weights(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def random_au_weights(tmp_path_factory) -> Path:
+    """random_weights' small model with the action unit head (v6 on): it reads all AU_COLUMNS."""
+    import torch
+
+    from fer_live.labels import AU_COLUMNS
+    from fer_live.model import ModelConfig, SEResNet, save_weights
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "random_au.pt"
+    config = ModelConfig(widths=(8, 16, 32, 64), blocks=(1, 1, 1, 1), action_units=AU_COLUMNS)
+    save_weights(path, SEResNet(config), {"random": True})
+    return path
+
+
+@pytest.fixture(scope="session")
 def one_face_video(tmp_path_factory, shared_data) -> tuple[Path, list]:
     """640×480, 30 fps, 90 frames, one face drifting across the frame."""
     path = tmp_path_factory.mktemp("videos") / "one_face.mp4"

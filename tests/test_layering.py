@@ -130,6 +130,7 @@ LAYERS = (
             "fer_live",
             "fer_live.errors",
             "fer_live.labels",
+            "fer_live.evidence",
             "fer_live.results",
             "fer_live.results_csv",
             "fer_live.landmarks_file",

@@ -1,4 +1,4 @@
-"""The live window: video with overlays, emotion bars, circumplex, timeline, status bar and controls.
+"""The live window: video with overlays, emotion bars, circumplex, timeline, action units, status bar and controls.
 
 The window only draws. A CaptureThread reads the source and an InferenceThread runs the Pipeline;
 the newest result reaches the GUI thread through a signal. `display_frame` draws any (frame, result)
@@ -31,6 +31,7 @@ from fer_live.gui.settings_dialog import SettingsDialog
 from fer_live.gui.status import MessageStatusBar
 from fer_live.gui.toolbar import PlaybackToolbar
 from fer_live.gui.video_view import VideoView
+from fer_live.gui.widgets.action_units import ActionUnitPanel
 from fer_live.gui.widgets.bars import EmotionBars
 from fer_live.gui.widgets.circumplex import CircumplexPlot
 from fer_live.gui.widgets.geometry_panel import GeometryPanel
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.geometry_panel = GeometryPanel()
         self.circumplex = CircumplexPlot(self.settings.trail_seconds, self.face_colours)
         self.timeline = Timeline(self.settings.timeline_seconds)
+        self.action_units = ActionUnitPanel()
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -126,11 +128,18 @@ class MainWindow(QMainWindow):
         top.addWidget(self.video_view)
         top.addWidget(side)
         top.setStretchFactor(0, 1)
+        # The AU panel sits under the side widgets, beside the timeline: its rows fit there in two
+        # columns without squeezing the bars and the circumplex.
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.timeline)
+        bottom.addWidget(self.action_units)
+        bottom.setStretchFactor(0, 1)
         central = QSplitter(Qt.Orientation.Vertical)
         central.addWidget(top)
-        central.addWidget(self.timeline)
+        central.addWidget(bottom)
         central.setSizes([600, 200])
         top.setSizes([760, 520])
+        bottom.setSizes([700, 580])
         self.setCentralWidget(central)
 
         self.setStatusBar(MessageStatusBar())
@@ -334,6 +343,7 @@ class MainWindow(QMainWindow):
         """Every side widget shows, and names in its title, the one face the follower chose."""
         face_id = self.follower.face_id
         self.bars.set_face(face, face_id)
+        self.action_units.set_face(face, face_id)
         self.geometry_panel.set_face(face)
         self.circumplex.set_selected(face_id)
         self.timeline.show_face(face_id)

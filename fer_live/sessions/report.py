@@ -1,8 +1,9 @@
 """Session report: PNG figures (matplotlib, no display needed) and one self-contained report.html.
 
 Per face: share of time in each expression, valence and arousal over time with the markers, a
-circumplex density plot, and for sessions recorded with face geometry, head pose over time and
-blinks per minute. Per interval between markers: the summary table of fer_live.sessions.summary.
+circumplex density plot, for sessions recorded with face geometry, head pose over time and
+blinks per minute, and for weights that read them, the action units over time. Per interval
+between markers: the summary table of fer_live.sessions.summary.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
 from fer_live.errors import FerLiveError
-from fer_live.labels import CIRCUMPLEX, COLOURS, EXPRESSIONS
+from fer_live.evidence import SUPPORT_THRESHOLD, au_title, label_with_evidence
+from fer_live.labels import AU_COLUMNS, CIRCUMPLEX, COLOURS, EXPRESSIONS, NUM_ACTION_UNITS, au_number
 from fer_live.sessions.reader import Session
 from fer_live.sessions.summary import (
     ALL_FACES,
     MIN_FACE_SHARE,
+    au_track,
     blink_onsets,
+    dominant_expression,
     expression_shares,
     face_frame_counts,
     face_ids,
@@ -46,6 +50,18 @@ MARKER_TEXT_CHARS = 28
 # Okabe–Ito vermillion, bluish green, reddish purple: yaw, pitch, roll.
 POSE_COLOURS = {"yaw": "#d55e00", "pitch": "#009e73", "roll": "#cc79a7"}
 BLINK_BIN_S = 60.0
+AU_COLOUR = "#0072b2"
+NO_ACTION_UNITS = (
+    "The weights this session was recorded with read no action units (frames.csv holds no AU values), "
+    "so the report has no action unit figures."
+)
+AU_CAPTION = (
+    "Action units (FACS, the Facial Action Coding System) are the visible movements of single facial "
+    "muscles, such as AU12 lip corner puller (the smile) or AU4 brow lowerer (the frown). Each strip is "
+    "one action unit's intensity, from 0 (absent) to 1 (strong); blank where the face was out of view. "
+    "They are the model's estimates, read from every frame as the expressions are, not a FACS coder's "
+    'codes; the labels the model learnt them from are listed under "action units" in the Session table.'
+)
 # Faces with figures on the page (three PNGs each, embedded); every face that passes the presence
 # rule still has its interval rows in the page's table and in intervals.csv.
 PAGE_FACES = 12
@@ -81,6 +97,8 @@ def write_report(session: Session, out_dir: Path, with_csv: bool = False) -> Rep
                     (f"face{face_id}_head_pose.png", head_pose_figure(session, face_id)),
                     (f"face{face_id}_blinks.png", blink_figure(session, face_id)),
                 ]
+            if has_action_units(session, face_id):
+                figures.append((f"face{face_id}_action_units.png", action_unit_figure(session, face_id)))
             for name, figure in figures:
                 figure.savefig(out_dir / name, dpi=110)
                 files.figures.append(out_dir / name)
@@ -177,9 +195,38 @@ def blink_figure(session: Session, face_id: int) -> Figure:
     return figure
 
 
-def _draw_markers(axes, session: Session) -> None:
+def has_action_units(session: Session, face_id: int) -> bool:
+    return not np.isnan(au_track(session.results, face_id)).all()
+
+
+def action_unit_figure(session: Session, face_id: int) -> Figure:
+    """One strip per action unit, 0–1 over the session time, stacked so that they line up with each
+    other and with the markers."""
+    track = au_track(session.results, face_id)
+    times = session.times
+    figure = Figure(figsize=(9, 0.42 * NUM_ACTION_UNITS + 1.2), layout="constrained")
+    strips = figure.subplots(NUM_ACTION_UNITS, 1, sharex=True, sharey=True)
+    for index, (axes, column) in enumerate(zip(strips, AU_COLUMNS, strict=True)):
+        values = track[:, index]
+        axes.fill_between(times, 0, values, color=AU_COLOUR, alpha=0.3, linewidth=0)
+        axes.plot(times, values, color=AU_COLOUR, linewidth=0.9)
+        _draw_markers(axes, session, labelled=index == 0)
+        axes.set_ylabel(au_title(column), rotation=0, ha="right", va="center", fontsize=8)
+        axes.set_yticks([])
+        axes.spines[["top", "right"]].set_visible(False)
+    strips[0].set_ylim(0, 1)
+    strips[-1].set_xlim(0, max(session.duration_s, 1e-3))
+    strips[-1].set_xlabel("session time (s)")
+    figure.suptitle(f"Face {face_id}: action units (each strip 0–1)", x=0.01, ha="left")
+    return figure
+
+
+def _draw_markers(axes, session: Session, labelled: bool = True) -> None:
+    """Each marker as a dashed line, named above the axes when `labelled`."""
     for marker in session.markers:
         axes.axvline(marker.time_s, color=MARKER_COLOUR, linewidth=0.9, linestyle="--")
+        if not labelled:
+            continue
         text = marker.text if len(marker.text) <= MARKER_TEXT_CHARS else marker.text[: MARKER_TEXT_CHARS - 1] + "…"
         axes.text(
             marker.time_s,
@@ -228,6 +275,7 @@ def _embedded_image(path: Path) -> str:
 
 
 def _face_section(session: Session, face_id: int, figures: list[Path]) -> str:
+    """The face's heading, presence and geometry in words, its figures, and what AUs are when it has them."""
     present = sum(1 for result in session.results if result.face(face_id) is not None)
     share = 100 * present / len(session.results) if session.results else math.nan
     images = "\n".join(_embedded_image(path) for path in figures)
@@ -241,9 +289,25 @@ def _face_section(session: Session, face_id: int, figures: list[Path]) -> str:
             f" Face geometry over {measured_s:.1f} s: {blinks} blinks ({60 * blinks / measured_s:.1f} per "
             f"minute); pose within the limit in {100 * ok[measured].mean():.1f}% of its measured frames."
         )
+    evidence, caption = "", ""
+    if has_action_units(session, face_id):
+        evidence = f" {_dominant_label_evidence(session, face_id)}"
+        caption = f"\n<p class=caption>{html.escape(AU_CAPTION)}</p>"
     return (
         f"<h2>Face {face_id}</h2>\n<p>Present in {present} of {len(session.results)} frames "
-        f"({share:.1f}%).{geometry}</p>\n<div class=figs>{images}</div>"
+        f"({share:.1f}%).{geometry}{html.escape(evidence)}</p>\n<div class=figs>{images}</div>{caption}"
+    )
+
+
+def _dominant_label_evidence(session: Session, face_id: int) -> str:
+    """The face's most frequent label with the prototype AUs it showed, on average, in those frames."""
+    labels = [found.label if (found := result.face(face_id)) else "" for result in session.results]
+    dominant = dominant_expression([label for label in labels if label])
+    in_dominant = np.array(labels) == dominant
+    mean_aus = np.nanmean(au_track(session.results, face_id)[in_dominant], axis=0)
+    return (
+        f"Most frequent label: {label_with_evidence(dominant, mean_aus)} (its prototype's action units at "
+        f"{SUPPORT_THRESHOLD:g} or more on average over the frames so labelled)."
     )
 
 
@@ -293,10 +357,27 @@ def _overview(session: Session) -> str:
         ["source", f"{info.get('source')} ({info.get('resolution')}, {info.get('fps')} fps)"],
         ["device", str(info.get("device"))],
         ["weights", f"{weights.get('file')} (sha256 {weights.get('sha256')}, model {weights.get('model_version')})"],
+        ["action units", _action_unit_sources(weights, _reads_action_units(session))],
         ["settings", settings],
         ["fer_live", str(info.get("app_version"))],
     ]
     return _table(["", ""], [[key, value] for key, value in rows])
+
+
+def _reads_action_units(session: Session) -> bool:
+    return any(face.aus is not None for result in session.results for face in result.faces)
+
+
+def _action_unit_sources(weights: dict, reads_action_units: bool) -> str:
+    """Where the weights' AU training labels came from, by source: "teacher: AU12, AU26; …"."""
+    units = weights.get("action_units")
+    if not units:
+        return "read by the model; session.json does not say from which labels" if reads_action_units else "none"
+    by_source: dict[str, list[str]] = {}
+    for unit in units:
+        by_source.setdefault(unit.get("labels", "unknown"), []).append(f"AU{au_number(unit['column'])}")
+    sources = "; ".join(f"{source}: {', '.join(numbers)}" for source, numbers in by_source.items())
+    return f"{len(units)} read by the model, learnt from labels by source (see the model card): {sources}"
 
 
 def _html(session: Session, summaries, sections: list[str], left_out: list[str]) -> str:
@@ -328,6 +409,8 @@ def _html(session: Session, summaries, sections: list[str], left_out: list[str])
         notes.append(f"<p class=warn>{html.escape(missing)}: the report covers only the frames it holds.</p>")
     if not sections and session.results:
         notes.append("<p>No face was detected in this session.</p>")
+    elif sections and not _reads_action_units(session):
+        notes.append(f"<p>{html.escape(NO_ACTION_UNITS)}</p>")
     notes.extend(f"<p>{html.escape(note)}</p>" for note in left_out)
     title = f"fer_live session report — {session.info.get('participant') or session.path.name}"
     return f"""<!DOCTYPE html>
@@ -339,6 +422,7 @@ td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-a
 th {{ background: #f2f2f2; }}
 .figs img {{ max-width: 100%; margin: 0.3em 0.6em 0.3em 0; vertical-align: top; }}
 .warn {{ color: #a33; }}
+.caption {{ font-size: 0.9em; color: #444; max-width: 900px; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 {"".join(notes)}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_live.labels import EXPRESSIONS
+from fer_live.labels import EXPRESSIONS, NUM_ACTION_UNITS
 from fer_live.results import FaceResult, FrameResult
 from fer_live.sessions.files import Marker
 
@@ -154,6 +154,17 @@ def face_track(results: Sequence[FrameResult], face_id: int) -> tuple[np.ndarray
         if found is not None:
             track[i] = (found.valence, found.arousal)
     return track[:, 0], track[:, 1]
+
+
+def au_track(results: Sequence[FrameResult], face_id: int) -> np.ndarray:
+    """A face's action unit intensities per frame as an N × 17 array (AU_COLUMNS order), NaN where it
+    is absent or its weights read no AUs; all NaN when no frame has them."""
+    track = np.full((len(results), NUM_ACTION_UNITS), np.nan)
+    for i, result in enumerate(results):
+        found = result.face(face_id)
+        if found is not None and found.aus is not None:
+            track[i] = found.aus
+    return track
 
 
 def pose_track(results: Sequence[FrameResult], face_id: int) -> tuple[np.ndarray, np.ndarray]:
