@@ -275,6 +275,49 @@ def test_settings_fall_back_to_defaults_when_the_stored_ones_are_unusable(gui_st
     assert gui_settings.load(gui_store) == GuiSettings()
 
 
+def test_a_hand_edited_settings_file_is_read_value_by_value_like_the_command_line(tmp_path):
+    ini = tmp_path / "gui.ini"
+    ini.write_text(
+        "[settings]\nsmoothing=0,5\nmin_confidence=0.5,0.6\ntrail_seconds=inf\ntimeline_seconds=nan\n"
+        "pose_limit=1e308\nshow_boxes=yes\nprior=0.7\ndetector_range=short\ncalibration_seconds=2.5\n"
+    )
+    said = []
+    loaded = gui_settings.load(gui_settings.open_store(ini), say=said.append)
+    # The usable values are kept, each unusable one is its default.
+    assert loaded == GuiSettings(prior="0.7", detector_range="short", calibration_seconds=2.5)
+    assert said == [
+        f"settings file {ini}: min_confidence: not a number: '0.5,0.6'; smoothing: not a number: '0,5'; "
+        "show_boxes: must be true or false, not 'yes'; pose_limit: must be within [0, 90], not 1e308; "
+        "trail_seconds: not a finite number: 'inf'; timeline_seconds: not a finite number: 'nan'; "
+        "their defaults are used instead"
+    ]
+
+
+def test_the_window_starts_from_a_damaged_settings_file_with_one_line(tmp_path, capsys, qapp):
+    ini = tmp_path / "gui.ini"
+    ini.write_text("[settings]\nsmoothing=0,5\n")
+    # Missing weights stop it before the window opens, after the settings were read.
+    assert (
+        cli.main(["gui", "--source", "demo", "--weights", str(tmp_path / "none.pt"), "--settings-file", str(ini)]) == 2
+    )
+    warning, error = capsys.readouterr().err.splitlines()
+    assert warning == (
+        f"fer-live: warning: settings file {ini}: smoothing: not a number: '0,5'; their defaults are used instead"
+    )
+    assert error.startswith("fer-live: error:") and "not found" in error
+
+
+def test_every_setting_is_read_and_the_dialog_offers_its_stored_range(qapp):
+    from dataclasses import fields
+
+    from fer_live.gui.settings_dialog import SettingsDialog
+
+    assert set(gui_settings._READERS) == {spec.name for spec in fields(GuiSettings)}
+    dialog = SettingsDialog(GuiSettings())
+    assert (dialog._trail.minimum(), dialog._trail.maximum()) == gui_settings.TRAIL_SECONDS_RANGE
+    assert (dialog._timeline.minimum(), dialog._timeline.maximum()) == gui_settings.TIMELINE_SECONDS_RANGE
+
+
 def test_cli_refuses_missing_or_corrupt_weights_with_one_line(tmp_path, capsys, qapp):
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a weights file")

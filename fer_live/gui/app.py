@@ -81,6 +81,10 @@ def make_application():
     return app
 
 
+def _warn(line: str) -> None:
+    print(f"fer-live: warning: {line}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     check_display()
     from PySide6.QtCore import QTimer
@@ -95,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
     app = make_application()
     store = gui_settings.open_store(args.settings_file)
-    settings = gui_settings.load(store).with_overrides(
+    settings = gui_settings.load(store, say=_warn).with_overrides(
         device=args.device,
         detector_range=args.detector_range,
         min_confidence=args.min_confidence,

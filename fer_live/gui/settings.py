@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -10,6 +12,11 @@ from PySide6.QtCore import QSettings
 from fer_live import options
 from fer_live.gui.settings_location import APPLICATION, ORGANISATION
 from fer_live.pipeline.frames import PipelineSettings
+
+# What the settings dialog offers for the values the command line does not take.
+TRAIL_SECONDS_RANGE = (0.5, 30.0)
+TIMELINE_SECONDS_RANGE = (5.0, 300.0)
+CALIBRATION_SECONDS_RANGE = (1.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -57,21 +64,24 @@ def open_store(path: str | Path | None = None) -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
 
 
-def load(store: QSettings) -> GuiSettings:
-    """Stored settings; unknown or out-of-range values fall back to the defaults."""
-    defaults = GuiSettings()
-    values = {}
+def load(store: QSettings, say: Callable[[str], None] | None = None) -> GuiSettings:
+    """Stored settings, each read like the command-line value it is (a hand-edited file may hold
+    anything); a value that is not usable falls back to its default, and `say` gets one line
+    naming every such value."""
+    values, problems = {}, []
     for spec in fields(GuiSettings):
-        default = getattr(defaults, spec.name)
         raw = store.value(f"settings/{spec.name}")
         if raw is None:
             continue
+        # QSettings reads an INI value with a comma in it (a decimal comma, say) as a list.
+        text = ",".join(map(str, raw)) if isinstance(raw, list) else str(raw)
         try:
-            values[spec.name] = _parse(raw, type(default))
-        except ValueError:
-            continue
-    settings = replace(defaults, **values)
-    return settings if _valid(settings) else defaults
+            values[spec.name] = _READERS[spec.name](text)
+        except argparse.ArgumentTypeError as exc:
+            problems.append(f"{spec.name}: {exc}")
+    if problems and say is not None:
+        say(f"settings file {store.fileName()}: " + "; ".join(problems) + "; their defaults are used instead")
+    return replace(GuiSettings(), **values)
 
 
 def save(store: QSettings, settings: GuiSettings) -> None:
@@ -80,33 +90,39 @@ def save(store: QSettings, settings: GuiSettings) -> None:
     store.sync()
 
 
-def _parse(raw, kind: type):
-    if kind is bool:
-        # INI files give booleans back as the strings "true"/"false".
-        text = str(raw).lower()
-        if text not in ("true", "false"):
-            raise ValueError(text)
-        return text == "true"
-    return kind(raw)
+def _choice(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in allowed:
+            raise argparse.ArgumentTypeError(f"must be one of {', '.join(allowed)}, not {text!r}")
+        return text
+
+    return parse
 
 
-def _valid(settings: GuiSettings) -> bool:
-    return (
-        settings.device in options.DEVICES
-        and settings.detector_range in options.DETECTOR_RANGES
-        and 0.0 <= settings.min_confidence <= 1.0
-        and 0.0 <= settings.smoothing < 1.0
-        and 0.0 <= settings.pose_limit <= 90.0
-        and settings.trail_seconds > 0
-        and settings.timeline_seconds > 0
-        and settings.calibration_seconds > 0
-        and _valid_prior(settings.prior)
-    )
+def _boolean(text: str) -> bool:
+    """QSettings writes booleans to an INI file as "true"/"false"."""
+    if text.lower() not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"must be true or false, not {text!r}")
+    return text.lower() == "true"
 
 
-def _valid_prior(text: str) -> bool:
-    try:
-        options.parse_prior(text)
-    except ValueError:
-        return False
-    return True
+# Every setting's reader: the command line's number types and choices, so a stored value is
+# refused where the same value given as an option would be.
+_READERS: dict[str, Callable[[str], object]] = {
+    "device": _choice(options.DEVICES),
+    "detector_range": _choice(options.DETECTOR_RANGES),
+    "min_confidence": options.bounded(0.0, 1.0),
+    "smoothing": options.bounded(0.0, 1.0, high_open=True),
+    "show_boxes": _boolean,
+    "show_labels": _boolean,
+    "show_va": _boolean,
+    "geometry": _boolean,
+    "show_mesh": _boolean,
+    "pose_limit": options.bounded(0.0, 90.0),
+    "loop_video": _boolean,
+    "trail_seconds": options.bounded(*TRAIL_SECONDS_RANGE),
+    "timeline_seconds": options.bounded(*TIMELINE_SECONDS_RANGE),
+    "stream_lsl": _boolean,
+    "prior": options.prior,
+    "calibration_seconds": options.bounded(*CALIBRATION_SECONDS_RANGE),
+}

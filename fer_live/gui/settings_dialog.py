@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fer_live.gui.settings import GuiSettings
+from fer_live.gui.settings import CALIBRATION_SECONDS_RANGE, TIMELINE_SECONDS_RANGE, TRAIL_SECONDS_RANGE, GuiSettings
 from fer_live.options import DETECTOR_RANGES, DEVICES
 
 # The expected-expression prior in a non-expert's words (fer_live.inference.operating_point).
@@ -47,8 +47,8 @@ class SettingsDialog(QDialog):
         self._confidence = _spin(0.05, 0.95, 0.05, settings.min_confidence)
         self._smoothing = _spin(0.0, 0.95, 0.05, settings.smoothing)
         self._smoothing.setToolTip("0 = raw per-frame predictions; 0.9 averages over about 10 frames")
-        self._trail = _spin(0.5, 30.0, 0.5, settings.trail_seconds, suffix=" s")
-        self._timeline = _spin(5.0, 300.0, 5.0, settings.timeline_seconds, suffix=" s")
+        self._trail = _spin(*TRAIL_SECONDS_RANGE, 0.5, settings.trail_seconds, suffix=" s")
+        self._timeline = _spin(*TIMELINE_SECONDS_RANGE, 5.0, settings.timeline_seconds, suffix=" s")
         self._boxes = _check("face boxes", settings.show_boxes)
         self._labels = _check("expression labels and IDs", settings.show_labels)
         self._va = _check("valence/arousal readout", settings.show_va)
@@ -67,7 +67,7 @@ class SettingsDialog(QDialog):
         self._prior.setCurrentIndex(self._prior.findData(settings.prior))
         prior_help = QLabel(PRIOR_EXPLANATION)
         prior_help.setWordWrap(True)
-        self._calibration = _spin(1.0, 30.0, 0.5, settings.calibration_seconds, suffix=" s")
+        self._calibration = _spin(*CALIBRATION_SECONDS_RANGE, 0.5, settings.calibration_seconds, suffix=" s")
         self._calibration.setToolTip("How long a face holds still and neutral when you press Calibrate (K)")
 
         form = QFormLayout(self)
