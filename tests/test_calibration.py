@@ -13,7 +13,7 @@ from fer_live.faces.baselines import FORMAT, Baselines, load_calibration, save_c
 from fer_live.faces.detection import Detection
 from fer_live.inference.engine import Prediction
 from fer_live.inference.operating_point import Baseline
-from fer_live.labels import INDEX
+from fer_live.labels import AU_COLUMNS, INDEX
 from fer_live.pipeline.frames import Pipeline, PipelineSettings
 
 NEUTRAL_READING = np.array([0.7, 0.1, 0.1, 0.02, 0.02, 0.02, 0.02, 0.02], np.float32)
@@ -134,3 +134,75 @@ def test_a_one_baseline_file_applies_to_every_face(tmp_path, calibratable_weight
     with Pipeline(settings, weights=calibratable_weights) as pipeline:
         faces = run_frames(pipeline, 0, 1)[0].faces
     assert all(f.calibrated for f in faces)
+
+
+def neutral_calibration(path, aus: bool = False) -> dict:
+    """A saved calibration of one neutral face (ID 1), made with weights "w"; its JSON document."""
+    readings = np.log(np.tile(NEUTRAL_READING, (6, 1)))
+    baseline = Baseline.from_raw(readings, np.full((6, 2), 0.1), np.full((6, len(AU_COLUMNS)), 0.2) if aus else None)
+    save_calibration(path, {1: baseline}, "w", {})
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda b: b["log_probs"].update(neutral=float("nan")),
+            "face 1: log_probs neutral nan is not within [-100, 0]",
+        ),
+        (lambda b: b["log_probs"].update(sad=float("inf")), "face 1: log_probs sad inf is not within [-100, 0]"),
+        (lambda b: b["log_probs"].update(happy=-1e300), "face 1: log_probs happy -1e+300 is not within [-100, 0]"),
+        (lambda b: b.update(valence=50), "face 1: valence 50 is not within [-1, 1]"),
+        (lambda b: b.update(arousal=float("-inf")), "face 1: arousal -inf is not within [-1, 1]"),
+        (lambda b: b["probs"].update(dict.fromkeys(b["probs"], 0.99)), "face 1: probs sum to 7.92, not 1"),
+        (lambda b: b["probs"].update(fear=-0.1), "face 1: probs fear -0.1 is not within [0, 1]"),
+        (lambda b: b.update(frames=-3), "face 1: frames -3: a baseline takes at least 5"),
+        (lambda b: b["action_units"].update(au12=2.0), "face 1: action_units au12 2 is not within [0, 1]"),
+        (lambda b: b["action_units"].update(au01=float("nan")), "face 1: action_units au01 nan is not within [0, 1]"),
+    ],
+)
+def test_a_calibration_value_no_face_could_give_is_refused_in_one_line(tmp_path, edit, message):
+    path = tmp_path / "calibration.json"
+    document = neutral_calibration(path, aus=True)
+    assert list(load_calibration(path, "w")) == [1]  # as saved, it loads
+    edit(document["baselines"]["1"])
+    path.write_text(json.dumps(document))
+    with pytest.raises(FerLiveError) as refused:
+        load_calibration(path, "w")
+    assert str(refused.value) == f"calibration {path} is damaged: {message}"
+
+
+def test_a_calibration_file_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "calibration.json"
+    neutral_calibration(path)
+    path.write_text("\ufeff" + path.read_text(), encoding="utf-8")
+    assert list(load_calibration(path, "w")) == [1]
+
+
+@pytest.mark.parametrize(
+    "text, error", [("[" * 100_000, "RecursionError"), ('{"frames": ' + "1" * 5000 + "}", "ValueError")]
+)
+def test_json_too_deep_or_too_long_to_read_is_one_line(tmp_path, text, error):
+    path = tmp_path / "calibration.json"
+    path.write_text(text)
+    with pytest.raises(FerLiveError) as refused:
+        load_calibration(path, "w")
+    assert str(refused.value) == f"calibration file is not readable JSON: {path} ({error})"
+
+
+def test_annotate_refuses_a_damaged_calibration_with_one_line_and_status_2(capfd, tmp_path, random_weights):
+    from fer_live import cli
+
+    path = tmp_path / "calibration.json"
+    neutral_calibration(path)
+    document = json.loads(path.read_text())
+    document["weights_sha256"] = file_sha256(random_weights)
+    document["baselines"]["1"]["valence"] = float("nan")
+    path.write_text(json.dumps(document))
+    status = cli.main(["annotate", "none.mp4", "-o", str(tmp_path / "out"), "--weights", str(random_weights),
+                       "--calibration", str(path)])  # fmt: skip
+    assert (status, capfd.readouterr().err) == (
+        2,
+        f"fer-live: error: calibration {path} is damaged: face 1: valence nan is not within [-1, 1]\n",
+    )

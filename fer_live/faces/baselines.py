@@ -17,10 +17,16 @@ import numpy as np
 
 from fer_live.errors import FerLiveError
 from fer_live.inference.operating_point import NEUTRAL_WEIGHT, Baseline
+from fer_live.labels import AU_COLUMNS, EXPRESSIONS
 
 FORMAT = "fer_live.calibration/1"
 # Fewer readings than this average too little of the face's natural flicker to stand for it.
 MIN_FRAMES = 5
+# Below this a mean log-probability is no face's reading: e^-100 is under float32's smallest
+# number, and a baseline that far out would push every calibrated logit beyond float32's range.
+LOWEST_LOG_PROB = -100.0
+# Saved probabilities are rounded to 6 decimals: 8 of them sum to 1 within 4e-6.
+PROBS_SUM_TOLERANCE = 1e-3
 
 
 @dataclass
@@ -122,26 +128,61 @@ def save_calibration(path: str | Path, baselines: dict[int, Baseline], weights_s
 
 
 def read_calibration(data: dict, weights_sha256: str, source: str) -> dict[int, Baseline]:
-    """Baselines by track from a calibration document; FerLiveError for a foreign or damaged one."""
+    """Baselines by track from a calibration document; FerLiveError for a foreign or damaged one,
+    including any value no measured baseline could hold (a hand edit, a damaged copy)."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise FerLiveError(f"not a fer_live calibration ({FORMAT!r} expected): {source}")
     if data.get("weights_sha256") != weights_sha256:
         raise FerLiveError(f"calibration {source} was made with other model weights: calibrate again with these")
     try:
-        baselines = {int(t): Baseline.from_dict(b) for t, b in data["baselines"].items()}
+        baselines = {_track_id(t): Baseline.from_dict(b) for t, b in data["baselines"].items()}
     except (KeyError, TypeError, ValueError, AttributeError, FerLiveError) as exc:
         raise FerLiveError(f"calibration {source} is damaged ({exc})") from exc
     if not baselines:
         raise FerLiveError(f"calibration {source} holds no baseline")
+    for track_id, baseline in baselines.items():
+        damage = _impossible_value(baseline)
+        if damage is not None:
+            raise FerLiveError(f"calibration {source} is damaged: face {track_id}: {damage}")
     return baselines
+
+
+def _track_id(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(f"face ID {text!r} is not a whole number")
+    return int(text)
+
+
+def _impossible_value(baseline: Baseline) -> str | None:
+    """What in a loaded baseline no collection could have measured, in a few words; None if nothing."""
+    if baseline.frames < MIN_FRAMES:
+        return f"frames {baseline.frames}: a baseline takes at least {MIN_FRAMES}"
+    ranges = [
+        ("log_probs", EXPRESSIONS, baseline.log_probs, LOWEST_LOG_PROB, 0.0),
+        ("probs", EXPRESSIONS, baseline.probs, 0.0, 1.0),
+        ("", ("valence", "arousal"), baseline.va, -1.0, 1.0),
+    ]
+    if baseline.aus is not None:
+        ranges.append(("action_units", AU_COLUMNS, baseline.aus, 0.0, 1.0))
+    for group, names, values, low, high in ranges:
+        for name, value in zip(names, values, strict=True):
+            if not low <= value <= high:  # also NaN
+                return f"{f'{group} ' if group else ''}{name} {value:g} is not within [{low:g}, {high:g}]"
+    if abs(baseline.probs.sum() - 1.0) > PROBS_SUM_TOLERANCE:
+        return f"probs sum to {baseline.probs.sum():g}, not 1"
+    return baseline.refusal(MIN_FRAMES)
 
 
 def load_calibration(path: str | Path, weights_sha256: str) -> dict[int, Baseline]:
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        # utf-8-sig: a file saved by an editor that writes a byte-order mark reads the same.
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise FerLiveError(f"calibration file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FerLiveError(f"calibration file is not readable JSON: {path} ({exc.__class__.__name__})") from exc
+    except OSError as exc:
+        raise FerLiveError(f"cannot read calibration file {path}: {exc.strerror or exc}") from None
+    # ValueError: also numbers too long to convert; RecursionError: nesting too deep to read.
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FerLiveError(f"calibration file is not readable JSON: {path} ({exc.__class__.__name__})") from None
     return read_calibration(data, weights_sha256, str(path))
