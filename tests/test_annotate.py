@@ -27,7 +27,7 @@ from fer_live.cli.annotate import select_videos
 from fer_live.errors import FerLiveError
 from fer_live.model import ModelConfig, SEResNet, save_weights
 from fer_live.pipeline.sources import VideoFileSource
-from fer_live.results import CSV_COLUMNS, GEOMETRY_COLUMNS, read_results_csv
+from fer_live.results import AU_COLUMNS, CSV_COLUMNS, GEOMETRY_COLUMNS, read_results_csv
 from tests.bad_inputs import BAD_FILES, damage_mjpeg_frame, make_bad_file, write_random_bytes
 from tests.videos import DEFAULT_FACES, make_face_video
 
@@ -39,7 +39,7 @@ AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 def csv_rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as handle:
         reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames) == CSV_COLUMNS + GEOMETRY_COLUMNS
+        assert tuple(reader.fieldnames) == CSV_COLUMNS + GEOMETRY_COLUMNS + AU_COLUMNS
         return list(reader)
 
 

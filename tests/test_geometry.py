@@ -13,7 +13,7 @@ from fer_live.faces.detection import FaceDetector
 from fer_live.faces.geometry import GeometryTracker, euler_angles, load_reference, rotation_matrix
 from fer_live.faces.mesh import MIN_FACE_SIDE, FaceMesh, eye_outlines
 from fer_live.landmarks_file import read_landmarks
-from fer_live.results import GEOMETRY_COLUMNS, FaceGeometry, read_results_csv
+from fer_live.results import AU_COLUMNS, GEOMETRY_COLUMNS, FaceGeometry, read_results_csv
 from tests.videos import SHARED_DATA
 
 # DiffusionFER test faces (colour, 224 px): varied sex, age, expression and head pose.
@@ -254,7 +254,8 @@ def test_recorded_session_with_geometry_reports_its_blinks_and_head_pose(tmp_pat
         reader = csv.DictReader(handle)
         rows = list(reader)
     extra = ["wall_time", "video_frame", "source_file"]
-    assert reader.fieldnames[-len(GEOMETRY_COLUMNS) - len(extra) : -len(GEOMETRY_COLUMNS)] == extra
+    last = len(GEOMETRY_COLUMNS) + len(AU_COLUMNS)  # geometry, then the action units, close every row
+    assert reader.fieldnames[-last - len(extra) : -last] == extra
     assert [r["blink"] for r in rows] == [str(shut) for shut in pattern]
     assert cli.main(["report", str(session), "--out", str(tmp_path / "report")]) == 0
     report = tmp_path / "report"

@@ -146,7 +146,10 @@ LAYERS = (
     ("faces", ("fer_live.faces",)),
     ("pipeline", ("fer_live.pipeline",)),
     ("sessions", ("fer_live.sessions",)),
-    ("applications", ("fer_live.cli", "fer_live.gui", "fer_live.bench", "fer_live.__main__")),
+    (
+        "applications",
+        ("fer_live.cli", "fer_live.gui", "fer_live.bench", "fer_live.__main__", "fer_live.api", "fer_live.api_results"),
+    ),
 )
 
 

@@ -24,6 +24,7 @@ from fer_live.bench.netns import LSL_API_CFG, namespace_unavailable, run_isolate
 from fer_live.cli.xdf2csv import LSL_TIME_COLUMN, frames_from_samples
 from fer_live.pipeline import lsl
 from fer_live.results import (
+    AU_COLUMNS,
     CSV_COLUMNS,
     GEOMETRY_COLUMNS,
     PROB_COLUMNS,
@@ -89,11 +90,11 @@ def face(face_id: int, x: float, valence: float) -> FaceResult:
 
 # -- the stream's layout (no network) ---------------------------------------------------------------
 def test_channels_are_the_schemas_numeric_columns_each_with_a_unit():
-    numeric = [c for c in CSV_COLUMNS + GEOMETRY_COLUMNS if c not in TEXT_COLUMNS]
+    numeric = [c for c in CSV_COLUMNS + GEOMETRY_COLUMNS + AU_COLUMNS if c not in TEXT_COLUMNS]
     assert list(lsl.FRAME_COLUMNS) + list(lsl.FACE_COLUMNS) == numeric
     labels = lsl.channel_labels(2)
     assert labels[:4] == ["frame", "time_s", "face1_face_id", "face1_x"]
-    assert len(labels) == 2 + 2 * len(lsl.FACE_COLUMNS) and labels[-1] == "face2_pose_ok"
+    assert len(labels) == 2 + 2 * len(lsl.FACE_COLUMNS) and labels[-1] == "face2_au26"
     missing = [c for c in numeric if c not in lsl.COLUMN_UNITS]
     assert not missing, f"give these results columns a unit in fer_live.results.COLUMN_UNITS: {missing}"
 
@@ -212,10 +213,11 @@ def test_xdf2csv_replaces_only_its_own_files(capfd, tmp_path):
 
 # -- streams, received by an inlet in the namespace ---------------------------------------------
 @isolated
-def test_annotate_streams_every_frame_labelled_on_the_video_clock(tmp_path, crossing_faces_video, random_weights):
+def test_annotate_streams_every_frame_labelled_on_the_video_clock(tmp_path, crossing_faces_video, random_au_weights):
     video = crossing_faces_video[0]
     out = tmp_path / "csv"
-    command = fer_live("annotate", str(video), "-o", str(out), "--weights", str(random_weights), "--geometry", "--lsl")
+    weights = str(random_au_weights)  # with the AU head: its channels carry the CSV's AU numbers too
+    command = fer_live("annotate", str(video), "-o", str(out), "--weights", weights, "--geometry", "--lsl")
     report = probe(tmp_path, command)
     labels = lsl.channel_labels()
     channels = described_channels(report["info_xml"])
@@ -243,6 +245,7 @@ def test_annotate_streams_every_frame_labelled_on_the_video_clock(tmp_path, cros
         faces += 1
     assert faces > 160  # two faces in nearly all 90 frames, each found in its slot
     assert sum(row["pose_ok"] == "1" for row in rows) > 100  # geometry columns, streamed like the rest
+    assert sum(row["au12"] != "" for row in rows) == faces  # and every face's action units
 
     # Timestamps: the LSL time of the first frame plus each frame's video time.
     stamps = np.array(report["stamps"])
@@ -259,7 +262,7 @@ def test_annotate_streams_every_frame_labelled_on_the_video_clock(tmp_path, cros
     back = read_rows(tmp_path / "session.csv")
     # A frame's faces come in slot order, not detection order. `label` is recomputed from the
     # 4-decimal probabilities (as read_results_csv does): where the top two round alike it may differ.
-    numeric = [c for c in CSV_COLUMNS + GEOMETRY_COLUMNS if c not in TEXT_COLUMNS]
+    numeric = [c for c in CSV_COLUMNS + GEOMETRY_COLUMNS + AU_COLUMNS if c not in TEXT_COLUMNS]
 
     def by_frame_and_face(rows: list[dict]) -> list[dict]:
         return sorted(rows, key=lambda r: (int(r["frame"]), r["face_id"]))

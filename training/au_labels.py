@@ -57,17 +57,17 @@ PROTOTYPE_STRENGTH = 0.6
 PROTOTYPE_ONLY_STRENGTH = 0.8
 
 
-def teacher_outputs(data_path: str, cfg) -> dict[str, dict]:
+def teacher_outputs(data_path: str | Path, teacher_path: str | None, cache_dir: str | Path) -> dict[str, dict]:
     """The teacher's cached outputs for a data folder (run now when not cached), by image file."""
-    if not cfg.au_teacher:
+    if not teacher_path:
         raise ValueError(
-            "this config trains action units: give the teacher with --au-teacher PATH/face_landmarker.task "
+            "action units need their label teacher: --au-teacher PATH/face_landmarker.task "
             "(MediaPipe's FaceLandmarker bundle; see the model card)"
         )
-    teacher = Path(cfg.au_teacher).expanduser()
+    teacher = Path(teacher_path).expanduser()
     if not teacher.is_file():
         raise FileNotFoundError(f"AU teacher not found: {teacher}")
-    return read_teacher(label_folder(Path(data_path), teacher, Path(cfg.au_cache_dir).expanduser()))
+    return read_teacher(label_folder(Path(data_path), teacher, Path(cache_dir).expanduser()))
 
 
 def _prototype_mass(targets: np.ndarray) -> dict[str, np.ndarray]:

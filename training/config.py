@@ -58,6 +58,8 @@ class TrainConfig:
     # Forward passes in bfloat16 on CPUs with native bf16 (AVX-512 BF16 or AMX), fp32 elsewhere:
     # emulated bf16 is slower than fp32. Validation stays fp32; CUDA always uses fp16 autocast.
     cpu_bf16: bool = False
+    # The version the weights carry (meta.model_version: the model card's name for them, e.g. "v6").
+    model_version: str = ""
     # Start from these weights (a previous model); heads it lacks (the AU head) start fresh.
     init: str | None = None
     # The third task: FACS action units, labelled by MediaPipe's FaceLandmarker (`au_teacher`, the

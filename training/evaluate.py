@@ -1,7 +1,7 @@
-"""Score a weights file on a data set folder: expression classes and valence/arousal.
+"""Score a weights file on a data set folder: expression classes, valence/arousal and action units.
 
     python -m training.evaluate --weights W --data DIR [--split test] [--detect] [--tta] [--prior P] [--calibrate]
-                                [--json OUT] [--confusion PNG]
+                                [--au-teacher TASK] [--json OUT] [--confusion PNG]
 
 Expression scores use the rows with a label in the `expression` column (FERPlus: the plurality
 label; ties and unknown are blank and left out; val/test rows that duplicate train images are
@@ -21,6 +21,11 @@ recommended one). With --calibrate (data with a `subject` column) each subject's
 neutral are that subject's neutral baseline, applied to all of the subject's rows as the app's
 participant calibration does; a neutral row's own image is left out of its baseline, so no row
 is scored against itself. Subjects without neutral rows stay uncalibrated and are counted.
+
+Weights with action units: each AU's mean on the faces of each labelled class, the ratios the model
+card's sanity targets name (e.g. AU12 on happy faces over AU12 on the others), and with
+--au-teacher (MediaPipe's face_landmarker.task) agreement with the teacher's labels on the images
+where it finds a face (training/au_labels.py): per AU Pearson r and ROC-AUC, label > 0.5 positive.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from fer_live.errors import FerLiveError
 from fer_live.inference.operating_point import RECOMMENDED, Baseline, OperatingPoint
 from fer_live.labels import EXPRESSIONS, NUM_CLASSES
 from fer_live.options import DEFAULT_DETECTOR, DETECTOR_RANGES
+from training.au_labels import attach_au_labels, au_agreement, teacher_outputs
+from training.au_teacher import DEFAULT_CACHE as DEFAULT_TEACHER_CACHE
 
 PROG = "python -m training.evaluate"
 DIMENSIONS = ("valence", "arousal")
@@ -63,6 +70,8 @@ def evaluate(
     tta: bool = False,
     prior: str = RECOMMENDED,
     calibrate: bool = False,
+    au_teacher: str | None = None,
+    au_cache_dir: str | Path = DEFAULT_TEACHER_CACHE,
 ) -> Evaluation:
     """Scores of `weights` on one split of the data folder `data` (format guessed unless `fmt`)."""
     # Imported here so that --help and argument errors answer at once.
@@ -86,7 +95,7 @@ def evaluate(
         raise ValueError(f"no images in split {split or 'all'!r} of {data}")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device)
-    probs, va_pred, _ = predict_arrays(model, faces.images, device, tta=tta)
+    probs, va_pred, au_pred = predict_arrays(model, faces.images, device, tta=tta)
     raw_logits = np.log(np.maximum(probs, 1e-30))
     baselines, calibration = (None, None)
     if calibrate:
@@ -126,8 +135,47 @@ def evaluate(
     report["operating_point"] = operating_point.describe()
     if calibration is not None:
         report["calibration"] = calibration
+    if au_pred.shape[1]:
+        teacher = teacher_outputs(data, au_teacher, au_cache_dir) if au_teacher else None
+        report["action_units"] = action_unit_report(au_pred, attach_au_labels(faces, teacher), teacher is not None)
     report.update({"split": split or "all", "weights": str(weights), "data": str(data)})
     return Evaluation(report, categorical, len(labels), int(measured.sum()))
+
+
+# (AU, expression) pairs whose ratio of means (faces of the class over the other labelled faces) the
+# model card's sanity targets name: an AU of an expression's prototype should stand out on it.
+SANITY_PAIRS = (
+    ("au12", "happy"),
+    ("au04", "anger"),
+    ("au01", "surprise"),
+    ("au02", "surprise"),
+    ("au25", "surprise"),
+    ("au26", "surprise"),
+)
+
+
+def action_unit_report(au_pred: np.ndarray, faces, with_teacher: bool) -> dict:
+    """AU means per labelled class, the sanity ratios, and agreement with the teacher's labels."""
+    from fer_live.labels import AU_COLUMNS, INDEX
+
+    labelled = faces.label >= 0
+    means = {
+        au: {name: float(au_pred[faces.label == c, i].mean()) for c, name in enumerate(EXPRESSIONS)
+             if (faces.label == c).any()}
+        for i, au in enumerate(AU_COLUMNS)
+    }  # fmt: skip
+    ratios = {}
+    for au, name in SANITY_PAIRS:
+        column, on = AU_COLUMNS.index(au), faces.label == INDEX[name]
+        others = labelled & ~on
+        if on.any() and others.any():
+            ratios[f"{au}/{name}"] = float(au_pred[on, column].mean() / max(au_pred[others, column].mean(), 1e-6))
+    report = {"means_by_class": means, "sanity_ratios": ratios}
+    if with_teacher:
+        rows = faces.has_au
+        report["teacher_rows"] = int(rows.sum())
+        report["teacher"] = au_agreement(au_pred[rows], faces.au[rows]) if rows.sum() > 2 else None
+    return report
 
 
 def subject_baselines(
@@ -213,7 +261,30 @@ def format_report(result: Evaluation, detect: bool) -> str:
             lines.append(
                 f"{name:<8} RMSE {num(d['rmse'])}  CORR {num(d['corr'])}  SAGR {num(d['sagr'])}  CCC {num(d['ccc'])}"
             )
+    if "action_units" in report:
+        lines += _action_unit_lines(report["action_units"], num)
     return "\n".join(lines)
+
+
+def _action_unit_lines(units: dict, num) -> list[str]:
+    from fer_live.labels import ACTION_UNITS
+
+    lines = ["", "action units: sanity ratios (mean on the class's faces / mean on the other labelled faces)"]
+    lines += [f"  {pair:<14}{ratio:>7.2f}×" for pair, ratio in units["sanity_ratios"].items()]
+    agreement = units.get("teacher")
+    if agreement is None:
+        lines.append("  (agreement with the teacher: give --au-teacher)" if "teacher" not in units else "")
+        return lines
+    lines += [
+        f"agreement with the teacher's labels on {units['teacher_rows']} faces it found: "
+        f"mean ROC-AUC {num(agreement['mean_auc'])}, mean Pearson r {num(agreement['mean_r'])}",
+        f"  {'AU':<6}{'name':<22}{'r':>8}{'ROC-AUC':>9}{'positives':>11}",
+    ]
+    for au, scores in agreement["per_au"].items():
+        lines.append(
+            f"  {au:<6}{ACTION_UNITS[au][0]:<22}{num(scores['r']):>8}{num(scores['auc']):>9}{scores['positives']:>11d}"
+        )
+    return lines
 
 
 def plot_confusion(categorical: dict, path: str | Path, title: str) -> None:
@@ -269,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="calibrate each subject (labels' `subject` column) by its neutral-labelled rows",
     )
+    parser.add_argument(
+        "--au-teacher",
+        metavar="TASK_FILE",
+        help="MediaPipe's face_landmarker.task: score the action units against the teacher's labels",
+    )
     parser.add_argument("--json", help="write the scores as JSON here")
     parser.add_argument("--confusion", help="write the confusion matrix as a PNG here")
     args = parser.parse_args(argv)
@@ -286,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             args.tta,
             args.prior,
             args.calibrate,
+            args.au_teacher,
         )
         print(format_report(result, args.detect))
         if args.json:

@@ -62,18 +62,24 @@ def choose_tau(logits: np.ndarray, labels: np.ndarray, prior: np.ndarray) -> tup
     return best, table
 
 
-def neutral_reference(logits: np.ndarray, va: np.ndarray, labels: np.ndarray) -> dict:
+def neutral_reference(
+    logits: np.ndarray, va: np.ndarray, labels: np.ndarray, aus: np.ndarray | None = None, au_columns=()
+) -> dict:
     neutral = labels == INDEX["neutral"]
     if not neutral.any():
         raise ValueError("no validation rows labelled neutral: cannot measure the neutral reference")
     log_probs = log_softmax(logits[neutral].astype(np.float64)).mean(axis=0)
     mean_va = va[neutral].astype(np.float64).mean(axis=0)
-    return {
+    reference = {
         "log_probs": {n: round(float(v), 6) for n, v in zip(EXPRESSIONS, log_probs, strict=True)},
         "valence": round(float(mean_va[0]), 6),
         "arousal": round(float(mean_va[1]), 6),
         "rows": int(neutral.sum()),
     }
+    if aus is not None and len(au_columns):
+        mean_aus = aus[neutral].astype(np.float64).mean(axis=0)
+        reference["action_units"] = {c: round(float(v), 6) for c, v in zip(au_columns, mean_aus, strict=True)}
+    return reference
 
 
 @torch.no_grad()
@@ -86,19 +92,21 @@ def unfold_logit_offsets(model: SEResNet, meta: dict) -> dict:
 
 
 @torch.no_grad()
-def raw_outputs(model: SEResNet, images: np.ndarray, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+def raw_outputs(model: SEResNet, images: np.ndarray, device: torch.device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from fer_live.inference.preprocess import to_model_input
 
     model.to(device).eval()
-    logits, va = [], []
+    logits, va, aus = [], [], []
     for start in range(0, len(images), 512):
         batch = torch.from_numpy(to_model_input(images[start : start + 512], model.config)).to(device)
-        out_logits, out_va, _ = model(batch)
+        out_logits, out_va, out_aus = model(batch)
         logits.append(out_logits.float().cpu().numpy())
         va.append(out_va.float().cpu().numpy())
+        aus.append(out_aus.float().cpu().numpy())
     if not logits:
-        return np.zeros((0, NUM_CLASSES), np.float32), np.zeros((0, 2), np.float32)
-    return np.concatenate(logits), np.concatenate(va)
+        units = len(model.config.action_units)
+        return np.zeros((0, NUM_CLASSES), np.float32), np.zeros((0, 2), np.float32), np.zeros((0, units), np.float32)
+    return np.concatenate(logits), np.concatenate(va), np.concatenate(aus)
 
 
 def add_operating_point(
@@ -109,7 +117,7 @@ def add_operating_point(
     Without labelled validation rows the recommended τ is 0 (natural); without neutral ones the
     weights carry no neutral reference and cannot calibrate."""
     prior = class_prior(train, repeats, cfg)
-    logits, va = raw_outputs(model, val.images, torch.device("cpu"))
+    logits, va, aus = raw_outputs(model, val.images, torch.device("cpu"))
     stored = {"class_prior": {n: round(float(p), 6) for n, p in zip(EXPRESSIONS, prior, strict=True)}}
     if (val.label >= 0).any():
         tau, table = choose_tau(logits, val.label, prior)
@@ -118,7 +126,7 @@ def add_operating_point(
     else:
         stored["recommended_tau"] = 0.0
     if (val.label == INDEX["neutral"]).any():
-        stored["neutral_reference"] = neutral_reference(logits, va, val.label)
+        stored["neutral_reference"] = neutral_reference(logits, va, val.label, aus, model.config.action_units)
     meta[META_KEY] = stored
     return stored
 

@@ -76,7 +76,7 @@ def build_sets(cfg: TrainConfig) -> tuple[FaceSet, np.ndarray, FaceSet, str]:
     """Training rows, how many times each appears per epoch, validation rows, and a data hash."""
     train_parts, repeats, val_parts, hashes = [], [], [], []
     for spec in cfg.data:
-        teacher = teacher_outputs(spec.path, cfg) if cfg.action_units else None
+        teacher = teacher_outputs(spec.path, cfg.au_teacher, cfg.au_cache_dir) if cfg.action_units else None
         train = attach_au_labels(load_spec(spec, spec.train_split, cfg), teacher)
         if spec.val_split:
             val = attach_au_labels(load_spec(spec, spec.val_split, cfg), teacher)
@@ -319,6 +319,7 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
         state["epoch"] = epoch
         meta = {
             "command": command,
+            **({"model_version": cfg.model_version} if cfg.model_version else {}),
             **({"init": cfg.init} if cfg.init else {}),
             **({"action_unit_labels": au_label_sources()} if action_units else {}),
             "epoch": epoch,

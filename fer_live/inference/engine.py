@@ -107,7 +107,7 @@ class Engine:
     @cached_property
     def weights_info(self) -> dict:
         """The weights file (path, sha256, model version) for provenance: hashed once per engine."""
-        return weights_info(self.weights_path, self.meta)
+        return weights_info(self.weights_path, self.meta, self.action_units)
 
     @property
     def weights_sha256(self) -> str:

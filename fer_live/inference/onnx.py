@@ -11,6 +11,7 @@ import io
 import os
 import tempfile
 import warnings
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -114,7 +115,15 @@ class OnnxRuntimeModel:
     session = None
     threads: int
 
+    @cached_property
+    def has_action_units(self) -> bool:
+        # An int8 graph built before v6 has no AU output.
+        return OUTPUT_NAMES[2] in [o.name for o in self.session.get_outputs()]
+
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.has_action_units:
+            logits, va = self.session.run(list(OUTPUT_NAMES[:2]), {INPUT_NAME: batch})
+            return logits, va, np.zeros((len(batch), 0), np.float32)
         logits, va, aus = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch})
         return logits, va, aus
 
@@ -155,6 +164,8 @@ class OnnxModel(OnnxRuntimeModel):
             got = session.run(list(OUTPUT_NAMES), {INPUT_NAME: probe})
         except Exception:  # a damaged cache file: onnxruntime raises its own exception types
             return None
-        if all(np.abs(g - e).max() <= PROBE_TOLERANCE for g, e in zip(got, expected, strict=True)):
+        if all(
+            g.shape == e.shape and np.all(np.abs(g - e) <= PROBE_TOLERANCE) for g, e in zip(got, expected, strict=True)
+        ):
             return session
         return None

@@ -9,7 +9,7 @@ import torch
 
 from fer_live.checksums import file_sha256
 from fer_live.errors import WeightsError
-from fer_live.labels import EXPRESSIONS
+from fer_live.labels import ACTION_UNITS, AU_COLUMNS, EXPRESSIONS
 from fer_live.model.config import ModelConfig
 from fer_live.model.se_resnet import SEResNet
 
@@ -62,6 +62,8 @@ def load_weights(path: str | Path) -> tuple[SEResNet, dict]:
         raise WeightsError(f"weights file has an unreadable model config: {path} ({exc})") from exc
     if tuple(config.classes) != EXPRESSIONS:
         raise WeightsError(f"weights file class order {config.classes} differs from fer_live's: {path}")
+    if config.action_units not in ((), AU_COLUMNS):
+        raise WeightsError(f"weights file action units {config.action_units} differ from fer_live's: {path}")
     model = SEResNet(config)
     try:
         model.load_state_dict(payload["state_dict"])
@@ -71,7 +73,14 @@ def load_weights(path: str | Path) -> tuple[SEResNet, dict]:
     return model, dict(payload.get("meta", {}))
 
 
-def weights_info(path: Path, meta: dict) -> dict:
-    """The weights file a result was made with: path, sha256 and the model card version from its meta."""
+def weights_info(path: Path, meta: dict, action_units: tuple[str, ...] = ()) -> dict:
+    """The weights file a result was made with: path, sha256, the model card version from its meta,
+    and the action units it reads, each with its FACS name and where its training labels came from."""
     version = next((str(meta[key]) for key in ("model_version", "version") if meta.get(key)), "unknown")
-    return {"file": str(path), "sha256": file_sha256(path), "model_version": version}
+    info = {"file": str(path), "sha256": file_sha256(path), "model_version": version}
+    if action_units:
+        sources = (meta.get("action_unit_labels") or {}).get("sources", {})
+        info["action_units"] = [
+            {"column": c, "name": ACTION_UNITS[c][0], "labels": sources.get(c, "unknown")} for c in action_units
+        ]
+    return info
