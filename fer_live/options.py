@@ -42,6 +42,8 @@ RECOMMENDED_PRIOR = "recommended"
 DEFAULT_PRIOR = RECOMMENDED_PRIOR
 # Participant calibration: how long a face holds still and neutral for its baseline.
 DEFAULT_CALIBRATION_SECONDS = 3.0
+# Model threads: torch and onnxruntime take a C int, and no machine this runs on has more cores.
+MAX_THREADS = 1024
 
 
 def inference_threads(jobs: int = 1) -> int:
@@ -64,8 +66,8 @@ def _number(text: str) -> float:
     return value
 
 
-def at_least(low: int) -> Callable[[str], int]:
-    """A whole number ≥ `low`."""
+def at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """A whole number ≥ `low` (and ≤ `high`, where a larger one would overflow a library's C int)."""
 
     def parse(text: str) -> int:
         try:
@@ -74,6 +76,8 @@ def at_least(low: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, not {value}")
         return value
 
     return parse
@@ -92,13 +96,15 @@ def bounded(low: float, high: float, high_open: bool = False) -> Callable[[str],
     return parse
 
 
-def greater_than(low: float) -> Callable[[str], float]:
-    """A number > `low`."""
+def greater_than(low: float, at_most: float | None = None) -> Callable[[str], float]:
+    """A number > `low` (and ≤ `at_most`, where a larger one would overflow what is computed from it)."""
 
     def parse(text: str) -> float:
         value = _number(text)
         if not value > low:
             raise argparse.ArgumentTypeError(f"must be greater than {low:g}, not {text}")
+        if at_most is not None and value > at_most:
+            raise argparse.ArgumentTypeError(f"must be at most {at_most:g}, not {text}")
         return value
 
     return parse
@@ -213,7 +219,7 @@ def add_smoothing(parser: argparse.ArgumentParser, remembered: bool = False) -> 
 def add_threads(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads",
-        type=at_least(1),
+        type=at_least(1, MAX_THREADS),
         metavar="T",
         help="model threads per process (default: the cores per process less one, at least 1)",
     )

@@ -248,6 +248,31 @@ def test_record_names_each_image_and_skips_an_unreadable_one(tmp_path, face_fold
     assert info["end_time"] and info["source_damage"] == {"skipped_frames": [2], "missing_at_end": 0}
 
 
+def test_a_fifo_named_like_an_image_is_skipped_and_counted_not_waited_on(tmp_path, face_folder):
+    import os
+    import threading
+
+    folder = tmp_path / "faces"
+    shutil.copytree(face_folder, folder)
+    (folder / "still_2.png").unlink()
+    os.mkfifo(folder / "still_2.png")  # nothing will ever write to it
+    read: list[str] = []
+
+    def read_all() -> None:
+        with ImageFolderSource(folder) as source:
+            read.extend(frame.file for frame in source)
+            read.append(source.damage())
+
+    reader = threading.Thread(target=read_all, daemon=True)
+    reader.start()
+    reader.join(timeout=60)
+    if reader.is_alive():  # blocked opening the FIFO: open its other end so the thread can end
+        os.close(os.open(folder / "still_2.png", os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=10)
+        pytest.fail("reading the image folder waited on a FIFO")
+    assert read == ["still_0.png", "still_1.png", "still_3.png", "1 unreadable image skipped (image still_2.png)"]
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. A video cut off at the end
 

@@ -81,6 +81,7 @@ def test_detect_counts_missed_faces_as_errors(random_weights, tiny_diffusionfer,
         ("missing folder", "data folder not found"),
         ("empty split", "no images in split 'val'"),
         ("json folder missing", "No such file or directory"),
+        ("no file column", "labels.csv has no 'file' column naming the images (its columns: image, split)"),
     ],
 )
 def test_bad_inputs_are_one_line_errors(case, message, random_weights, tiny_diffusionfer, tmp_path, capsys):
@@ -98,6 +99,9 @@ def test_bad_inputs_are_one_line_errors(case, message, random_weights, tiny_diff
         extra = ["--split", "val"]
     elif case == "json folder missing":
         extra = ["--split", "train", "--json", str(tmp_path / "no" / "such" / "dir.json")]
+    elif case == "no file column":
+        data = str(tmp_path)
+        (tmp_path / "labels.csv").write_text("image,split\nface.png,test\n")
     assert evaluate_module.main(["--weights", weights, "--data", data, *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]  # progress bars of the loader may come first
     assert err.startswith(ERROR) and message in err

@@ -87,6 +87,24 @@ def test_a_number_that_is_not_finite_is_refused_by_every_command(capfd, command)
     assert "argument --smooth: not a finite number: 'nan'" in err
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["record", "--source", "0", "--out", "s", "--segment-seconds", "1e308"],
+         "fer-live record: error: argument --segment-seconds: must be at most 86400, not 1e308"),
+        (["annotate", "v.mp4", "-o", "o", "--threads", "3000000000"],
+         "fer-live annotate: error: argument --threads: must be at most 1024, not 3000000000"),
+        (["record", "--source", "0", "--out", "s", "--threads", "3000000000"],
+         "fer-live record: error: argument --threads: must be at most 1024, not 3000000000"),
+    ],
+)  # fmt: skip
+def test_a_number_too_large_to_use_is_an_argument_error(capfd, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(args)
+    assert exit_info.value.code == 2
+    assert capfd.readouterr().err == f"{message} (see {message.split(': error')[0]} --help)\n"
+
+
 def help_text(capsys, command: str) -> str:
     with pytest.raises(SystemExit):
         cli.main([command, "--help"])

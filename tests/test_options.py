@@ -19,6 +19,8 @@ from fer_live.options import at_least, bounded, greater_than
         (bounded(0.0, 1.0, high_open=True), "1", "must be within [0, 1), not 1"),
         (greater_than(0), "0", "must be greater than 0, not 0"),
         (greater_than(0), "fast", "not a number: 'fast'"),
+        (at_least(1, 1024), "3000000000", "must be at most 1024, not 3000000000"),
+        (greater_than(0, at_most=86400), "1e308", "must be at most 86400, not 1e308"),
     ],
 )
 def test_bad_values_are_refused_with_one_clear_line(parse, text, message):

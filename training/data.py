@@ -92,7 +92,11 @@ def read_rows(root: Path, split: str | None) -> list[dict]:
     if not labels.is_file():
         raise FileNotFoundError(f"no labels.csv in data folder: {root}")
     with labels.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    if "file" not in (reader.fieldnames or ()):
+        columns = ", ".join(reader.fieldnames or ()) or "none"
+        raise ValueError(f"{labels} has no 'file' column naming the images (its columns: {columns})")
     if split is not None:
         rows = [r for r in rows if (r.get("split") or "") == split]
     # Val/test images whose pixels also occur in train would inflate every score.

@@ -22,6 +22,8 @@ from fer_live.options import greater_than
 
 MARKER_HELP = "type 1-9 [note] or 'm TEXT' + Enter to mark an event"
 LANDMARKS_FILE = "landmarks.npz"  # in the session folder, with --geometry --landmarks
+# A day per segment file: longer gains nothing, and a frame count from 1e308 s overflows.
+MAX_SEGMENT_SECONDS = 86400.0
 MARKER_SYNTAX = (
     "Markers: while recording, type a line and Enter on the terminal (or send lines on stdin with "
     "--markers-from-stdin): '1' to '9', optionally followed by a note, marks a numbered event "
@@ -67,7 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_prior(parser)
     options.add_calibration(parser)
     parser.add_argument(
-        "--segment-seconds", type=greater_than(0), default=2.0, help="length of each video segment file (default 2 s)"
+        "--segment-seconds",
+        type=greater_than(0, at_most=MAX_SEGMENT_SECONDS),
+        default=2.0,
+        help=f"length of each video segment file (default 2 s, at most {MAX_SEGMENT_SECONDS:g})",
     )
     options.add_lsl(parser)
 

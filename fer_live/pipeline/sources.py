@@ -321,9 +321,12 @@ class ImageFolderSource(Source):
 
     def __iter__(self) -> Iterator[Frame]:
         for index in range(self._start, len(self.files)):
-            # libjpeg prints "Premature end of JPEG file" straight to fd 2, past OpenCV's log level.
-            with opencv_quiet(), native_stderr_captured() as said:
-                image = cv2.imread(str(self.files[index]), cv2.IMREAD_COLOR)
+            image = None
+            # Only a regular file is read: cv2.imread would wait forever on a FIFO named like an image.
+            if self.files[index].is_file():
+                # libjpeg prints "Premature end of JPEG file" straight to fd 2, past OpenCV's log level.
+                with opencv_quiet(), native_stderr_captured() as said:
+                    image = cv2.imread(str(self.files[index]), cv2.IMREAD_COLOR)
             if image is None:
                 if index not in self.skipped_frames:  # a looping GUI reads it again
                     self.skipped_frames.append(index)
