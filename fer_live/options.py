@@ -231,8 +231,8 @@ def add_geometry(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=DEFAULT_FILE_GEOMETRY,
         help="measure head pose (yaw, pitch, roll), eye openness, blinks, gaze and mouth openness per face "
-        "with MediaPipe's face mesh and iris models; costs ~14 CPU-ms per face on the 2-core test "
-        f"machine, --no-geometry leaves the columns empty (default {'on' if DEFAULT_FILE_GEOMETRY else 'off'})",
+        "with MediaPipe's face mesh and iris models (a mesh and an iris inference per face); --no-geometry "
+        f"leaves the columns empty (default {'on' if DEFAULT_FILE_GEOMETRY else 'off'})",
     )
     parser.add_argument(
         "--pose-limit",

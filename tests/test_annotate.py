@@ -471,3 +471,14 @@ def test_ctrl_c_keeps_a_complete_csv_and_exits_130(tmp_path, shared_data, random
     sidecar = json.loads(out_csv.with_suffix(".json").read_text())
     assert sidecar["status"] == "interrupted" and sidecar["frames_written"] == len(rows)
     assert sidecar["source"] == {"video": str(video), "frame_count": 240}
+
+
+def test_jobs_are_capped_by_cores_and_free_memory_and_say_so(monkeypatch):
+    from fer_live.cli import pool
+
+    monkeypatch.setattr(pool.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(pool, "available_memory", lambda: 3 * pool.WORKER_BYTES + 1)
+    assert pool.affordable_jobs(64) == (3, "--jobs 64 capped to 3 (8 cores, 1.8 GB free at ~0.6 GB a worker)")
+    assert pool.affordable_jobs(2) == (2, None)
+    monkeypatch.setattr(pool, "available_memory", lambda: None)
+    assert pool.affordable_jobs(64) == (8, "--jobs 64 capped to 8 (8 cores)")

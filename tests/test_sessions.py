@@ -469,3 +469,10 @@ def test_marker_labels_and_intervals():
     assert spans == [(0.0, 2.0, False), (2.0, 5.0, True)]  # empty intervals between coincident markers are dropped
     assert [(i.start_s, i.end_s) for i in marker_intervals([], 3.0)] == [(0.0, 3.0)]
     assert math.isclose(marker_intervals([Marker(4.0, 0, "", "m", "note", "late")], 3.0)[-1].end_s, 4.0)
+
+
+def test_record_takes_o_for_its_output_folder_like_annotate_and_xdf2csv():
+    from fer_live import cli
+
+    args = cli.build_parser().parse_args(["record", "--source", "demo", "-o", "session"])
+    assert args.out == Path("session")

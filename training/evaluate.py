@@ -271,10 +271,11 @@ def _action_unit_lines(units: dict, num) -> list[str]:
 
     lines = ["", "action units: sanity ratios (mean on the class's faces / mean on the other labelled faces)"]
     lines += [f"  {pair:<14}{ratio:>7.2f}×" for pair, ratio in units["sanity_ratios"].items()]
-    agreement = units.get("teacher")
+    if "teacher" not in units:
+        return [*lines, "  (agreement with the teacher's labels: give --au-teacher)"]
+    agreement = units["teacher"]
     if agreement is None:
-        lines.append("  (agreement with the teacher: give --au-teacher)" if "teacher" not in units else "")
-        return lines
+        return [*lines, f"  the teacher found too few faces ({units['teacher_rows']}) to score agreement"]
     lines += [
         f"agreement with the teacher's labels on {units['teacher_rows']} faces it found: "
         f"mean ROC-AUC {num(agreement['mean_auc'])}, mean Pearson r {num(agreement['mean_r'])}",

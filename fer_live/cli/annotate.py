@@ -122,14 +122,16 @@ def check_calibration(path: Path, weights: Path | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fer_live.cli.pool import annotate_in_parallel, annotate_serially
+    from fer_live.cli.pool import affordable_jobs, annotate_in_parallel, annotate_serially
     from fer_live.pipeline.frames import PipelineSettings
     from fer_live.pipeline.lsl import LslOutput
 
     options.check_landmarks(args)
     videos = select_videos(args.videos, args.shard)
     prepare_out_dir(args.out_dir)
-    jobs = min(args.jobs, max(len(videos), 1))
+    jobs, capped = affordable_jobs(min(args.jobs, max(len(videos), 1)))
+    if capped:
+        _say(capped)
     if args.lsl and jobs > 1:
         raise FerLiveError("--lsl streams one video at a time: use --jobs 1")
     # Faces come a few per frame, too few for torch's intra-op threads to pay off against the
