@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -444,6 +445,114 @@ def test_record_never_overwrites_and_report_needs_a_session(tmp_path):
     assert code == 2 and "is not empty" in stderr and (tmp_path / "keep.txt").read_text() == "data"
     code, stderr = run_cli("report", str(tmp_path))
     assert code == 2 and stderr == f"fer-live: error: not a session folder (no session.json): {tmp_path}\n"
+
+
+@pytest.fixture(scope="module")
+def small_session(tmp_path_factory) -> Path:
+    """12 synthetic frames of one face in two segment files, recorded and finished."""
+    path = tmp_path_factory.mktemp("small") / "session"
+    recorder = Recorder(
+        path, source="synthetic", fps=10, settings={"smoothing": 0.0, "pose_limit": 45.0}, device="CPU",
+        weights={"file": "none", "sha256": "", "model_version": "unknown"}, segment_seconds=1.0,
+    )  # fmt: skip
+    probs = np.eye(8, dtype=np.float32)[1]
+    for index in range(12):
+        face = FaceResult(1, (1.0, 2.0, 10.0, 10.0), 0.9, probs, 0.1, -0.1)
+        recorder.write(Frame(index, index / 10, np.full((48, 64, 3), 8 * index, np.uint8)),
+                       FrameResult(index, index / 10, (face,)))  # fmt: skip
+    recorder.finish("stopped")
+    return path
+
+
+def _segment(index: int, **values):
+    return lambda info: info["segments"][index].update(values)
+
+
+# Hand edits of session.json, each a traceback in `report` or the review before, and what is said.
+DAMAGED_SESSION_JSON = {
+    "participant a number": (lambda info: info.update(participant=7), "participant is 7, not text"),
+    "notes null": (lambda info: info.update(notes=None), "notes is None, not text"),
+    "condition a list": (lambda info: info.update(condition=["a"]), "condition is ['a'], not text"),
+    "end_time a number": (lambda info: info.update(end_time=5), "end_time is 5, not a time (text) or null"),
+    "fps missing": (lambda info: info.pop("fps"), "fps is missing"),
+    "fps a string": (lambda info: info.update(fps="thirty"), "fps is 'thirty', not a number above 0"),
+    "fps 0": (lambda info: info.update(fps=0), "fps is 0, not a number above 0"),
+    "fps NaN": (lambda info: info.update(fps=math.nan), "fps is nan, not a number above 0"),
+    "frames_recorded text": (
+        lambda info: info.update(frames_recorded="x"),
+        "frames_recorded is 'x', not a whole number ≥ 0",
+    ),
+    "video_frames null": (lambda info: info.update(video_frames=None), "video_frames is None, not a whole number ≥ 0"),
+    "settings a list": (lambda info: info.update(settings=[]), "settings is [], not an object"),
+    "pose_limit text": (
+        lambda info: info["settings"].update(pose_limit="wide"),
+        "settings.pose_limit is 'wide', not a number",
+    ),
+    "weights text": (lambda info: info.update(weights="abc"), "weights is 'abc', not an object"),
+    "action unit without column": (
+        lambda info: info["weights"].update(action_units=[{"labels": "teacher"}]),
+        "weights.action_units[0] is {'labels': 'teacher'}, not an action unit with its column (au01 …)",
+    ),
+    "segments null": (lambda info: info.update(segments=None), "segments is None, not a list"),
+    "segment a string": (lambda info: info["segments"].__setitem__(0, "x"), "segments[0] is 'x', not an object"),
+    "segment without frames": (lambda info: info["segments"][0].pop("frames"), "segments[0] has no frames"),
+    "segment frames text": (_segment(0, frames="10"), "segments[0].frames is '10', not a whole number ≥ 0"),
+    "segment width negative": (_segment(1, width=-64), "segments[1].width is -64, not a whole number ≥ 0"),
+    "segment file a number": (
+        _segment(0, file=3),
+        "segments[0].file is 3, not the name of a file in the session folder",
+    ),
+    "segment file elsewhere": (
+        _segment(0, file="/etc/passwd"),
+        "segments[0].file is '/etc/passwd', not the name of a file in the session folder",
+    ),
+    "segments apart": (
+        _segment(1, first_frame=20),
+        "segments[1].first_frame is 20, not 10 (where the one before ends)",
+    ),
+    "long value": (
+        lambda info: info.update(notes=list(range(100))),
+        "notes is [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11..., not text",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED_SESSION_JSON)
+def test_a_damaged_session_json_is_one_line_naming_the_field(tmp_path, small_session, case):
+    edit, said = DAMAGED_SESSION_JSON[case]
+    session = tmp_path / "session"
+    shutil.copytree(small_session, session)
+    info = json.loads((session / "session.json").read_text())
+    edit(info)
+    (session / "session.json").write_text(json.dumps(info))
+    message = f"{session / 'session.json'} is damaged: {said}"
+    with pytest.raises(FerLiveError) as refused:
+        Session.load(session)  # as the window's review opens it
+    assert str(refused.value) == message
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = cli.main(["report", str(session)])
+    assert (status, err.getvalue()) == (2, f"fer-live: error: {message}\n")
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [("[" * 100_000, "JSON nested too deeply"), ('{"fps": ' + "1" * 5000 + "}", "Exceeds the limit (4300 digits)")],
+)
+def test_session_json_too_deep_or_too_long_to_read_is_one_line(tmp_path, small_session, text, said):
+    session = tmp_path / "session"
+    shutil.copytree(small_session, session)
+    (session / "session.json").write_text(text)
+    with pytest.raises(FerLiveError, match=re.escape(f"cannot read {session / 'session.json'}: {said}")):
+        Session.load(session)
+
+
+def test_the_session_as_recorded_and_with_a_byte_order_mark_loads(tmp_path, small_session):
+    session = tmp_path / "session"
+    shutil.copytree(small_session, session)
+    assert Session.load(session).video_frame_count == 12
+    (session / "session.json").write_text("\ufeff" + (session / "session.json").read_text(), encoding="utf-8")
+    assert Session.load(session).video_frame_count == 12
 
 
 def test_new_session_dir_names(tmp_path):

@@ -91,12 +91,16 @@ def parse_marker_labels(spec: str) -> dict[str, str]:
 
 def read_json(path: Path) -> dict:
     try:
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: a file saved by an editor that writes a byte-order mark reads the same.
+        with open(path, encoding="utf-8-sig") as handle:
             data = json.load(handle)
     except FileNotFoundError:
         raise FerLiveError(f"not a session folder (no {path.name}): {path.parent}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FerLiveError(f"cannot read {path}: {exc}") from exc
+    except RecursionError:
+        raise FerLiveError(f"cannot read {path}: JSON nested too deeply") from None
+    # ValueError: JSON errors, and numbers with too many digits to convert.
+    except (OSError, ValueError) as exc:
+        raise FerLiveError(f"cannot read {path}: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
         raise FerLiveError(f"{path} is not a fer_live session file (format {SESSION_FORMAT!r} expected)")
     return data

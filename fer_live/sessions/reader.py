@@ -4,6 +4,8 @@ seekable frame source, for review and reports. Works on sessions cut short by a 
 from __future__ import annotations
 
 import bisect
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +77,9 @@ class Session:
         if not path.is_dir():
             raise FerLiveError(f"session folder not found: {path}")
         info = read_json(path / SESSION_JSON)
+        damage = _info_damage(info)
+        if damage is not None:
+            raise FerLiveError(f"{path / SESSION_JSON} is damaged: {damage}")
         results, video_frames = _read_frames(path / FRAMES_CSV)
         markers = _read_markers(path / MARKERS_CSV)
         segments = [
@@ -236,6 +241,79 @@ class SessionVideo(Source):
             self._capture.release()
         self._capture = None
         self._capture_path = None
+
+
+def _info_damage(info: dict) -> str | None:
+    """The first session.json field (a hand edit, a damaged copy) that its readers (this reader,
+    `fer-live report`, the window's review) could not use, and why, in a few words; None if none."""
+    for key in ("participant", "condition", "notes"):
+        if key in info and not isinstance(info[key], str):
+            return f"{key} is {_shown(info[key])}, not text"
+    for key in ("start_time", "end_time"):
+        if info.get(key) is not None and not isinstance(info[key], str):
+            return f"{key} is {_shown(info[key])}, not a time (text) or null"
+    if "fps" not in info:
+        return "fps is missing"
+    if not _is_number(info["fps"]) or not info["fps"] > 0:
+        return f"fps is {_shown(info['fps'])}, not a number above 0"
+    for key in ("frames_recorded", "video_frames", "filled_frames"):
+        if key in info and not _is_count(info[key]):
+            return f"{key} is {_shown(info[key])}, not a whole number ≥ 0"
+    for key in ("settings", "weights"):
+        if key in info and not isinstance(info[key], dict):
+            return f"{key} is {_shown(info[key])}, not an object"
+    pose_limit = info.get("settings", {}).get("pose_limit")
+    if pose_limit is not None and not _is_number(pose_limit):
+        return f"settings.pose_limit is {_shown(pose_limit)}, not a number"
+    units = info.get("weights", {}).get("action_units")
+    if units is not None:
+        if not isinstance(units, list):
+            return f"weights.action_units is {_shown(units)}, not a list"
+        for index, unit in enumerate(units):
+            if not isinstance(unit, dict) or not re.fullmatch(r"au\d+", str(unit.get("column"))):
+                return f"weights.action_units[{index}] is {_shown(unit)}, not an action unit with its column (au01 …)"
+            if not isinstance(unit.get("labels", ""), str):
+                return f"weights.action_units[{index}].labels is {_shown(unit['labels'])}, not text"
+    return _segments_damage(info.get("segments", []))
+
+
+def _segments_damage(segments) -> str | None:
+    """What is wrong with session.json's list of video segments (files of the session folder that
+    follow each other from video frame 0), or None."""
+    if not isinstance(segments, list):
+        return f"segments is {_shown(segments)}, not a list"
+    next_frame = 0
+    for index, segment in enumerate(segments):
+        where = f"segments[{index}]"
+        if not isinstance(segment, dict):
+            return f"{where} is {_shown(segment)}, not an object"
+        for key in ("file", "first_frame", "frames", "width", "height"):
+            if key not in segment:
+                return f"{where} has no {key}"
+        name = segment["file"]
+        if not isinstance(name, str) or name in ("", ".", "..") or Path(name).name != name:
+            return f"{where}.file is {_shown(name)}, not the name of a file in the session folder"
+        for key in ("first_frame", "frames", "width", "height"):
+            if not _is_count(segment[key]):
+                return f"{where}.{key} is {_shown(segment[key])}, not a whole number ≥ 0"
+        if segment["first_frame"] != next_frame:
+            return f"{where}.first_frame is {segment['first_frame']}, not {next_frame} (where the one before ends)"
+        next_frame += segment["frames"]
+    return None
+
+
+def _shown(value) -> str:
+    """A damaged value as the message quotes it: short, whatever was pasted in."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _read_frames(path: Path) -> tuple[list[FrameResult], list[int]]:
