@@ -40,7 +40,7 @@ class CompleteFramesCsv:
     written anything that belongs with the file (its provenance sidecar). Also a context manager.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, extra_columns: tuple[str, ...] = ()):
         self.path = path
         self.partial = partial_path(path)
         self.frames_written = 0
@@ -51,7 +51,7 @@ class CompleteFramesCsv:
         try:
             # Truncates: the lock is ours, so whatever the partial file held is a dead run's.
             self._handle = open(self.partial, "w", newline="")
-            self._writer = ResultsCsvWriter(self._handle)
+            self._writer = ResultsCsvWriter(self._handle, extra_columns)
         except OSError as exc:
             self.discard()
             self.release()
@@ -78,9 +78,9 @@ class CompleteFramesCsv:
             pass  # a file system without locks (some network mounts): write unlocked, as before
         return fd
 
-    def write(self, result: FrameResult) -> None:
+    def write(self, result: FrameResult, extra: dict[str, str] | None = None) -> None:
         try:
-            self._writer.write(result)
+            self._writer.write(result, extra)
         except OSError as exc:
             self.abandon()
             raise OutputError(

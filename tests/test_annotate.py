@@ -11,6 +11,7 @@ import errno
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,10 +37,10 @@ SMALL = ModelConfig(widths=(8, 16, 32, 64), blocks=(1, 1, 1, 1))
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def csv_rows(path: Path) -> list[dict[str, str]]:
+def csv_rows(path: Path, extra: tuple[str, ...] = ()) -> list[dict[str, str]]:
     with open(path, newline="") as handle:
         reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames) == CSV_COLUMNS + GEOMETRY_COLUMNS + AU_COLUMNS
+        assert tuple(reader.fieldnames) == CSV_COLUMNS + extra + GEOMETRY_COLUMNS + AU_COLUMNS
         return list(reader)
 
 
@@ -482,3 +483,36 @@ def test_jobs_are_capped_by_cores_and_free_memory_and_say_so(monkeypatch):
     assert pool.affordable_jobs(2) == (2, None)
     monkeypatch.setattr(pool, "available_memory", lambda: None)
     assert pool.affordable_jobs(64) == (8, "--jobs 64 capped to 8 (8 cores)")
+
+
+def test_photos_and_image_folders_annotate_as_stills_with_their_file_names(tmp_path, shared_data, random_au_weights):
+    folder = tmp_path / "stimuli"
+    folder.mkdir()
+    for name in ("aaaaaaaa_6.jpg", "aawkxnwq_6.jpg"):
+        shutil.copy(shared_data / "diffusionfer" / "images" / name, folder / name)
+    (folder / "broken.png").write_bytes(b"not a png")
+    weights = ["--weights", str(random_au_weights)]
+    out = tmp_path / "out"
+    status = cli.main(["annotate", str(folder), "-o", str(out), *weights])
+    assert status == 1  # the unreadable photo is damage: counted and named, everything else written
+    rows = csv_rows(out / "stimuli.csv", extra=("source_file",))
+    assert [r["source_file"] for r in rows] == ["aaaaaaaa_6.jpg", "aawkxnwq_6.jpg"]
+    assert [r["face_id"] for r in rows] == ["1", "2"]  # stills: a new face each, never smoothed across
+    sidecar = json.loads((out / "stimuli.json").read_text())
+    assert sidecar["status"] == "complete" and sidecar["skipped_frames"] == [2]  # broken.png, third by name
+    assert sidecar["made_as"]["video"]["photos"] == ["aaaaaaaa_6.jpg", "aawkxnwq_6.jpg", "broken.png"]
+    # The API reads the same photos to the same numbers.
+    from fer_live import Detector
+
+    with Detector(random_au_weights, device="cpu") as detector:
+        frame = detector.detect_image([folder / "aaaaaaaa_6.jpg", folder / "aawkxnwq_6.jpg"])
+    assert [f"{v:.4f}" for v in frame["p_happy"]] == [r["p_happy"] for r in rows]
+    # Photos named one by one: one CSV for their folder, with just those photos; a lone photo's is its own.
+    loose = tmp_path / "loose"
+    photos = [str(folder / "aawkxnwq_6.jpg"), str(folder / "aaaaaaaa_6.jpg")]
+    assert cli.main(["annotate", *photos, "-o", str(loose), *weights]) == 0
+    named = [r["source_file"] for r in csv_rows(loose / "stimuli.csv", extra=("source_file",))]
+    assert named == ["aaaaaaaa_6.jpg", "aawkxnwq_6.jpg"]
+    assert cli.main(["annotate", photos[0], "-o", str(loose), *weights]) == 0
+    assert [r["source_file"] for r in csv_rows(loose / "aawkxnwq_6.csv", extra=("source_file",))] == ["aawkxnwq_6.jpg"]
+    assert cli.main(["annotate", str(folder / "missing.jpg"), "-o", str(loose), *weights]) == 2

@@ -30,10 +30,17 @@ from fer_live.options import at_least
 
 if TYPE_CHECKING:
     from fer_live.pipeline.annotate_video import VideoSummary
+    from fer_live.pipeline.sources import Stills
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("videos", nargs="+", metavar="VIDEO", help="video files; each gives OUT_DIR/<stem>.csv")
+    parser.add_argument(
+        "videos",
+        nargs="+",
+        metavar="VIDEO",
+        help="video files, each giving OUT_DIR/<stem>.csv; or photos: an image folder gives OUT_DIR/<folder>.csv, "
+        "image files one CSV per folder they are in, each photo a still (column source_file)",
+    )
     parser.add_argument("-o", "--out-dir", required=True, type=Path, help="folder for the CSV files (created)")
     parser.add_argument(
         "--overwrite",
@@ -76,17 +83,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_lsl(parser, wait=True)
 
 
-def select_videos(paths: list[str], shard: tuple[int, int] | None = None) -> list[Path]:
-    """The sorted, de-duplicated videos, or the K-th of N contiguous slices of them.
+def select_videos(paths: list[str], shard: tuple[int, int] | None = None) -> list[Path | Stills]:
+    """The sorted, de-duplicated inputs, or the K-th of N contiguous slices of them: each video
+    file; each image folder, as one set of photos; image files named one by one, one set per folder.
 
     Every shard computes the same full list, so shards need no coordination and together cover
-    each video exactly once.
+    each input exactly once.
     """
+    from fer_live.pipeline.sources import Stills, is_image_file
+
     unique: dict[Path, Path] = {}
     for text in paths:
         unique.setdefault(Path(text).resolve(), Path(text))
-    videos = [unique[key] for key in sorted(unique, key=str)]
-    by_stem: dict[str, Path] = {}
+    photos: dict[Path, list[Path]] = {}
+    videos: list[Path | Stills] = []
+    for key in sorted(unique, key=str):
+        path = unique[key]
+        if path.is_dir():
+            videos.append(Stills(path))
+        elif is_image_file(path):
+            photos.setdefault(key.parent, []).append(path)
+        else:
+            videos.append(path)
+    videos += [Stills(files[0].parent, tuple(files)) for files in photos.values()]
+    videos.sort(key=lambda video: str(video.folder.resolve() if isinstance(video, Stills) else video.resolve()))
+    by_stem: dict[str, Path | Stills] = {}
     for video in videos:
         other = by_stem.setdefault(video.stem, video)
         if other is not video:

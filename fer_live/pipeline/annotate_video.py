@@ -1,4 +1,6 @@
-"""One video file → its per-frame results CSV and a provenance sidecar (`<stem>.json`) beside it.
+"""One video file (or a set of photos) → its per-frame results CSV and a provenance sidecar
+(`<stem>.json`) beside it. Photos (pipeline.sources.Stills) are stills, one frame each, named in a
+`source_file` column.
 
 The loop behind `fer-live annotate`: decoding, detection and the model overlap in threads
 (pipeline/stream.py); rows are flushed frame by frame, so an interrupted run keeps whole frames.
@@ -24,15 +26,23 @@ from fer_live.landmarks_file import LandmarksFile, landmarks_path
 from fer_live.pipeline.clock import wall_clock_iso
 from fer_live.pipeline.frames import Pipeline, PipelineSettings
 from fer_live.pipeline.lsl import LslOutput, pipeline_provenance
-from fer_live.pipeline.sources import VideoFileSource, describe_damage
+from fer_live.pipeline.sources import Source, Stills, VideoFileSource, describe_damage
 from fer_live.pipeline.stream import process_stream
 from fer_live.results_csv import CompleteFramesCsv
 
 PROVENANCE_FORMAT = "fer_live.annotation/1"
 
 
-def csv_path(out_dir: Path, video: Path) -> Path:
+# The photo a row of a Stills CSV was read from (as in a session's frames.csv).
+SOURCE_FILE_COLUMN = "source_file"
+
+
+def csv_path(out_dir: Path, video: Path | Stills) -> Path:
     return out_dir / f"{video.stem}.csv"
+
+
+def open_input(video: Path | Stills) -> Source:
+    return video.open() if isinstance(video, Stills) else VideoFileSource(video)
 
 
 def provenance_path(out_csv: Path) -> Path:
@@ -43,7 +53,7 @@ def provenance_path(out_csv: Path) -> Path:
 class VideoSummary:
     """What happened to one video: counts for the summary line, or why it failed."""
 
-    video: Path
+    video: Path | Stills
     csv: Path
     frames: int = 0
     frames_with_face: int = 0
@@ -83,7 +93,7 @@ class VideoSummary:
 
 
 def annotate_video(
-    video: Path,
+    video: Path | Stills,
     out_csv: Path,
     settings: PipelineSettings,
     engine: Engine,
@@ -116,7 +126,8 @@ def annotate_video(
 
     started_at = wall_clock_iso()
     try:
-        output = CompleteFramesCsv(out_csv)  # locks the output until the sidecar matches it
+        extra_columns = (SOURCE_FILE_COLUMN,) if isinstance(video, Stills) else ()
+        output = CompleteFramesCsv(out_csv, extra_columns)  # locks the output until the sidecar matches it
     except OutputError as exc:
         return VideoSummary(video, out_csv, error=str(exc))
     with output:
@@ -140,7 +151,7 @@ def annotate_video(
         outcome: dict = {}
         landmarks = LandmarksFile(landmarks_path(out_csv)) if with_landmarks and settings.geometry else None
         try:
-            with VideoFileSource(video) as source, Pipeline(settings, engine=engine) as pipeline:
+            with open_input(video) as source, Pipeline(settings, engine=engine) as pipeline:
                 frame_count = source.frame_count
                 if lsl is not None and lsl.open(str(video), source.fps, pipeline_provenance(pipeline)):
                     lsl.wait_for_consumer(lsl_wait_s, stop_requested)
@@ -159,7 +170,7 @@ def annotate_video(
                 # pipeline.process frame by frame. closing() stops the threads before the source closes.
                 with bar, closing(process_stream(source, pipeline)) as results:
                     for result in results:
-                        output.write(result)
+                        output.write(result, _source_file(source, result, extra_columns))
                         if landmarks is not None:
                             landmarks.add(result)
                         if lsl is not None:
@@ -223,15 +234,31 @@ def annotate_video(
     return summary
 
 
-def _made_as(video: Path, settings: PipelineSettings, engine: Engine, with_landmarks: bool = False) -> dict:
+def _source_file(source: Source, result, extra_columns: tuple[str, ...]) -> dict[str, str] | None:
+    """The photo a frame of a Stills CSV was read from (its index is the frame's)."""
+    return {SOURCE_FILE_COLUMN: source.files[result.frame].name} if extra_columns else None
+
+
+def _input_identity(video: Path | Stills) -> dict:
+    """A video's name and size; a set of photos': the folder's name, the photos' names and total size."""
+    try:
+        if isinstance(video, Stills):
+            images = video.images()
+            return {
+                "name": video.name,
+                "bytes": sum(p.stat().st_size for p in images),
+                "photos": [p.name for p in images],
+            }
+        return {"name": video.name, "bytes": video.stat().st_size}
+    except OSError:
+        return {"name": video.name, "bytes": None}
+
+
+def _made_as(video: Path | Stills, settings: PipelineSettings, engine: Engine, with_landmarks: bool = False) -> dict:
     """What decides a CSV's numbers (and its companion files): the video, the settings (threads
     aside), the weights and runtime, whether landmarks were written."""
-    try:
-        video_bytes = video.stat().st_size
-    except OSError:
-        video_bytes = None
     made_as = {
-        "video": {"name": video.name, "bytes": video_bytes},
+        "video": _input_identity(video),
         "settings": {key: value for key, value in settings.to_dict().items() if key != "threads"},
         "weights_sha256": engine.weights_sha256,
         "operating_point": engine.operating_point.describe(),
@@ -241,7 +268,7 @@ def _made_as(video: Path, settings: PipelineSettings, engine: Engine, with_landm
     return json.loads(json.dumps(made_as, default=str))  # as a sidecar gives it back, to compare
 
 
-def _kept(video: Path, out_csv: Path, previous: dict) -> VideoSummary:
+def _kept(video: Path | Stills, out_csv: Path, previous: dict) -> VideoSummary:
     """The summary of a CSV kept from an earlier run (`previous`: its sidecar), with the damage that
     run found in the video (so a rerun reports a damaged video, and exits, as the first run did)."""
     skipped = tuple(previous.get("skipped_frames") or ())

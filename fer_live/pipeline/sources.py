@@ -305,11 +305,19 @@ class ImageFolderSource(Source):
     _unreadable_noun = "unreadable image"
     _item_noun = "image"
 
-    def __init__(self, path: str | Path, fps: float = 30.0):
+    def __init__(self, path: str | Path, fps: float = 30.0, files: Sequence[Path] | None = None):
+        """`files`: only these images of the folder (photos named one by one), else every image in it."""
         path = Path(path)
         if not path.is_dir():
             raise SourceError(f"image folder not found: {path}")
-        self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if files is None:
+            files = [p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+        missing = [str(f) for f in files if not Path(f).exists()]
+        if missing:
+            raise SourceError(
+                f"image file not found: {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
+        self.files = sorted(Path(f) for f in files)
         if not self.files:
             raise SourceError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in folder: {path}")
         self.description = str(path)
@@ -352,6 +360,43 @@ class ImageFolderSource(Source):
 
     def seek(self, frame_index: int) -> None:
         self._start = max(0, min(frame_index, len(self.files) - 1))
+
+
+@dataclass(frozen=True)
+class Stills:
+    """Photos annotated into one results CSV, each a still: a folder's images, or image files named one
+    by one (`files`, all in `folder`). Named like a video (`name`, `stem`): the folder's name, or a
+    lone photo's own stem."""
+
+    folder: Path
+    files: tuple[Path, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        if self.files is not None and len(self.files) == 1:
+            return self.files[0].stem
+        return self.folder.resolve().name or str(self.folder)
+
+    @property
+    def stem(self) -> str:
+        return self.name
+
+    def images(self) -> list[Path]:
+        if self.files is not None:
+            return sorted(self.files)
+        return sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+    def open(self) -> ImageFolderSource:
+        return ImageFolderSource(self.folder, files=self.files)
+
+    def __str__(self) -> str:
+        if self.files is None:
+            return str(self.folder)
+        return ", ".join(str(f) for f in sorted(self.files))
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.is_dir()
 
 
 def open_source(spec: str | int | Path) -> Source:
