@@ -10,7 +10,7 @@ setup(
     package_data={
         "fer_live.bundled": [
             *("*.pt", "*.onnx", "*.md", "demo/*.mp4", "demo/*.md"),
-            *("models/*.tflite", "models/*.onnx", "models/*.npz", "models/*.md", "models/LICENSE*"),
+            *("models/*.tflite", "models/*.npz", "models/*.md", "models/LICENSE*"),
         ]
     },
 )

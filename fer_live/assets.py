@@ -22,8 +22,8 @@ DETECTOR_MODELS = {
     "full": ROOT / "models" / "face_detection_full_range_sparse.tflite",
     "short": ROOT / "models" / "face_detection_short_range.tflite",
 }
-# MediaPipe's face mesh and iris models (converted to ONNX) and the 3-D reference face for head pose;
+# MediaPipe's face mesh and iris models and the 3-D reference face for head pose;
 # models/README.md says where each comes from.
-FACE_MESH_MODEL = ROOT / "models" / "face_landmark.onnx"
-IRIS_MODEL = ROOT / "models" / "iris_landmark.onnx"
+FACE_MESH_MODEL = ROOT / "models" / "face_landmark.tflite"
+IRIS_MODEL = ROOT / "models" / "iris_landmark.tflite"
 FACE_REFERENCE = ROOT / "models" / "face_reference_3d.npz"

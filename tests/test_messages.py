@@ -10,7 +10,8 @@ import shutil
 import pytest
 
 from fer_live import cli
-from fer_live.assets import IRIS_MODEL
+from fer_live.assets import WEIGHTS
+from fer_live.inference.int8 import int8_path
 from tests.videos import DEFAULT_FACES
 
 ERROR = "fer-live: error: "
@@ -35,7 +36,7 @@ def text_file(tmp_path):
 
 
 def onnx_file(tmp_path):
-    return shutil.copy(IRIS_MODEL, tmp_path / "model.onnx")
+    return shutil.copy(int8_path(WEIGHTS), tmp_path / "model.onnx")
 
 
 @pytest.mark.parametrize(
