@@ -80,6 +80,12 @@ class Detector:
             raise FerLiveError(f"smooth must be within [0, 1), not {smooth!r}")
         if not 0.0 <= min_confidence <= 1.0:
             raise FerLiveError(f"min_confidence must be within [0, 1], not {min_confidence!r}")
+        if not 0.0 <= pose_limit <= 90.0:
+            raise FerLiveError(f"pose_limit must be within [0, 90] degrees, not {pose_limit!r}")
+        if min_face_size < 0:
+            raise FerLiveError(f"min_face_size must be at least 0, not {min_face_size!r}")
+        if calibrate_seconds and calibration:
+            raise FerLiveError("give calibrate_seconds or calibration, not both (as fer-live annotate)")
         self.settings = PipelineSettings(
             detector_range=detector,
             min_confidence=min_confidence,
@@ -101,6 +107,8 @@ class Detector:
     def _pipeline(self, settings):
         from fer_live.pipeline.frames import Pipeline
 
+        if self.engine is None:
+            raise FerLiveError("this Detector is closed: make a new one")
         try:
             return Pipeline(settings, engine=self.engine)
         except ValueError as exc:  # the smoother's and tracker's own checks
@@ -137,8 +145,10 @@ class Detector:
                 for result in _with_progress(results, progress, source.frame_count, Path(path).name):
                     table.add(result)
             pipeline.finish_calibrations()
+            calibration = _calibration_outcomes(pipeline)
             damage = source.damage()
-        return table.frame(self._provenance(source=str(path), damage=damage, every=every, start=start, end=end))
+        source_info = {"source": str(path), "damage": damage, "every": every, "start": start, "end": end}
+        return table.frame(self._provenance(self.settings, calibration=calibration, **source_info))
 
     def detect_image(self, pictures, *, progress: bool = False):
         """One row per face per picture, each picture a still (its own face IDs, nothing smoothed
@@ -157,15 +167,15 @@ class Detector:
         with self._pipeline(settings) as pipeline:
             for index, (source, image) in enumerate(_with_progress(named, progress, len(named), "pictures")):
                 table.add(pipeline.process(index, index / STILL_FPS, image, still=True), {"source": source})
-        return table.frame(self._provenance(source="pictures", pictures=len(named)))
+        return table.frame(self._provenance(settings, source="pictures", pictures=len(named)))
 
-    def _provenance(self, **source) -> dict:
+    def _provenance(self, settings, **source) -> dict:
         from fer_live import __version__
 
         return {
             "fer_live_version": __version__,
             "weights": self.engine.weights_info,
-            "settings": {k: v for k, v in self.settings.to_dict().items() if k != "threads"},
+            "settings": {k: v for k, v in settings.to_dict().items() if k != "threads"},
             "operating_point": self.engine.operating_point.describe(),
             "backend": self.engine.backend,
             **source,
@@ -180,6 +190,14 @@ class Detector:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _calibration_outcomes(pipeline) -> dict:
+    """Each face's calibration, as annotate's sidecar words it: its baseline, or why it was refused."""
+    return {
+        str(o.track_id): o.baseline.to_dict() if o.baseline else {"refused": o.refusal}
+        for o in pipeline.calibration_outcomes
+    }
 
 
 def read_results(csv_path: str | Path):
@@ -204,9 +222,12 @@ def read_results(csv_path: str | Path):
     sidecar = path.with_suffix(".json") if path.name != "frames.csv" else path.with_name("session.json")
     if sidecar.is_file():
         try:
-            df.attrs.update(json.loads(sidecar.read_text(encoding="utf-8")))
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise FerLiveError(f"cannot read {sidecar} beside {path}: {exc}") from None
+            described = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            described = None
+        # Only fer_live's own sidecar or session record describes the CSV (not a transcript named alike).
+        if isinstance(described, dict) and ("weights" in described and "settings" in described):
+            df.attrs.update(described)
     return df
 
 
@@ -320,6 +341,8 @@ def _as_bgr(item, what: str) -> np.ndarray:
         item = cv2.cvtColor(np.asarray(item.convert("RGB")), cv2.COLOR_RGB2BGR)
     if not isinstance(item, np.ndarray) or item.dtype != np.uint8 or item.ndim not in (2, 3):
         raise FerLiveError(f"{what} is not an image: expected a uint8 H×W or H×W×3 array (BGR, as OpenCV reads)")
+    if item.ndim == 3 and item.shape[2] == 1:
+        item = item[:, :, 0]
     if item.ndim == 2:
         return cv2.cvtColor(item, cv2.COLOR_GRAY2BGR)
     if item.shape[2] == 4:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from fer_live.labels import EXPRESSIONS
@@ -98,11 +99,18 @@ class ResultsAccessor:
         axes[1].set(ylabel="[-1, 1]", ylim=(-1, 1))
         axes[1].legend(loc="upper right", fontsize="small")
         if units:
-            image = axes[2].imshow(
-                face[units].to_numpy().T, aspect="auto", interpolation="nearest", vmin=0, vmax=1, cmap="viridis",
-                extent=(face["time_s"].min(), face["time_s"].max(), len(units) - 0.5, -0.5),
-            )  # fmt: skip
+            # One cell per frame of the results, empty where the face was away: aligned with the rows above.
+            frames = self._df.drop_duplicates("frame").set_index("frame")["time_s"]
+            frames = frames.loc[face["frame"].min() : face["frame"].max()]
+            values = face.set_index("frame")[units].reindex(frames.index).to_numpy().T
+            times = frames.to_numpy()
+            step = float(np.median(np.diff(times))) if len(times) > 1 else 1 / 30
+            edges = np.append(times, times[-1] + step)
+            image = axes[2].pcolormesh(
+                edges, np.arange(len(units) + 1) - 0.5, np.ma.masked_invalid(values), vmin=0, vmax=1, cmap="viridis"
+            )
             axes[2].set_yticks(range(len(units)), [c.upper() for c in units], fontsize="x-small")
+            axes[2].invert_yaxis()
             fig.colorbar(image, ax=axes[2], label="AU intensity")
         axes[-1].set_xlabel("time (s)")
         fig.tight_layout()

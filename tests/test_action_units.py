@@ -55,6 +55,9 @@ def test_mapping_reads_blendshapes_and_fills_blind_aus_from_prototypes():
     assert anger[column["au12"]] == 0.0  # teacher only: no prototype pushes a smile
     assert np.isnan(unseen).all()  # no face for the teacher: no AU labels, never zeros
     assert np.nanmin(labels) >= 0 and np.nanmax(labels) <= 1
+    # A face without an expression label: the teacher's AUs stand, AU6 and AU9 are unknown, not 0.
+    nobody = au_targets([smile], np.full((1, len(EXPRESSIONS)), np.nan, np.float32))[0]
+    assert np.isnan(nobody[[column["au06"], column["au09"]]]).all() and nobody[column["au12"]] == pytest.approx(1.0)
 
 
 @pytest.mark.skipif(not TEACHER.is_file(), reason="the AU teacher is a training input in ../shared/models")

@@ -135,3 +135,15 @@ def test_quickstart_notebook_runs_top_to_bottom_with_outputs_stripped():
         exec(compile("".join(cell["source"]), "quickstart.ipynb", "exec"), namespace)  # noqa: S102
     assert namespace["video"]["frame"].max() == 299  # the demo's first 10 s at 30 fps
     assert list(namespace["stills"]["source"].unique()) == ["frame_02s.jpg", "frame_12s.jpg", "frame_22s.jpg"]
+
+
+def test_a_closed_detector_refuses_and_foreign_sidecars_are_not_provenance(detector, random_au_weights, tmp_path):
+    closed = Detector(random_au_weights, device="cpu")
+    closed.close()
+    with pytest.raises(FerLiveError, match="^this Detector is closed: make a new one$"):
+        closed.detect_image(np.zeros((64, 64, 3), np.uint8))
+    stills = detector.detect_image(np.zeros((64, 64, 1), np.uint8))  # grey H×W×1: read as grey
+    assert stills.attrs["settings"]["smoothing"] == 0.0 and len(stills) == 1
+    stills.to_csv(tmp_path / "talk.csv", index=False)
+    (tmp_path / "talk.json").write_text('["a transcript, not a sidecar"]')
+    assert read_results(tmp_path / "talk.csv").attrs == {}

@@ -36,7 +36,11 @@ def labelled_batch(n: int = 6):
 def test_mixup_blends_images_and_votes_by_the_same_lambda():
     x, targets, weight, va, va_weight = labelled_batch()
     weight[0] = 0.0  # row 0 has no expression label: its partner's target must carry on alone
-    mixed, t, w, v, vw = mix_batch(x, targets, weight, va, va_weight, np.random.default_rng(3), mixup=0.4, cutmix=0)
+    aus = torch.rand(6, 3, generator=torch.Generator().manual_seed(1))
+    au_weight = torch.ones(6, 3)
+    au_weight[1, 2] = 0.0  # one AU label missing: that AU mixes from the partner alone
+    labels = [(targets, weight), (va, va_weight), (aus, au_weight)]
+    mixed, [(t, w), (v, vw), (a, aw)] = mix_batch(x, labels, np.random.default_rng(3), mixup=0.4, cutmix=0)
     rng = np.random.default_rng(3)
     lam = rng.beta(0.4, 0.4)
     partner = rng.permutation(6)
@@ -48,13 +52,18 @@ def test_mixup_blends_images_and_votes_by_the_same_lambda():
         assert torch.allclose(v[i], lam * va[i] + (1 - lam) * va[j])
     assert torch.allclose(t.sum(1), torch.ones(6))
     assert vw == pytest.approx(torch.ones(6))
+    i = 1  # the row whose third AU had no label
+    j = int(partner[i])
+    assert a[i, 2] == pytest.approx(float(aus[j, 2])) and aw[i, 2] == pytest.approx(1 - lam)
+    assert a[i, 0] == pytest.approx(float(lam * aus[i, 0] + (1 - lam) * aus[j, 0]))
 
 
 def test_cutmix_lambda_is_the_share_of_pixels_kept():
     x, targets, weight, va, va_weight = labelled_batch()
     x = torch.zeros(6, 1, 10, 10)
     x[:3] = 1.0  # rows 0-2 white, 3-5 black: the pasted box shows as changed pixels
-    mixed, t, *_ = mix_batch(x, targets, weight, va, va_weight, np.random.default_rng(0), mixup=0, cutmix=1.0)
+    labels = [(targets, weight), (va, va_weight)]
+    mixed, [(t, _), _] = mix_batch(x, labels, np.random.default_rng(0), mixup=0, cutmix=1.0)
     rng = np.random.default_rng(0)
     rng.beta(1.0, 1.0)
     partner = rng.permutation(6)
@@ -168,16 +177,29 @@ def test_probe_configs_change_only_what_they_name():
     assert ema == replace(baseline, ema_decay=0.998, out_dir="training/runs/probes/ema")
     sgd = load_config(CONFIGS / "probes" / "sgd.toml")
     assert sgd == replace(baseline, optimizer="sgd", lr=0.05, out_dir="training/runs/probes/sgd")
-    # The shipped recipe: v4 at width 48 over 50 epochs, bf16 where the CPU has it, stored in fp16.
-    bundled = load_config(CONFIGS / "bundled.toml")
-    assert bundled == replace(
+    # v5: v4 at width 48 over 50 epochs, bf16 where the CPU has it, stored in fp16 as v6's start.
+    v5 = load_config(CONFIGS / "v5.toml")
+    assert v5 == replace(
         v4,
         model=width.model,
         epochs=50,
         cpu_bf16=True,
+        out_dir="training/runs/v5",
+        export="training/weights/v5.pt",
+        export_half=True,
+    )
+    # The shipped recipe (v6): v5 fine-tuned with the action unit head, over v5's data.
+    bundled = load_config(CONFIGS / "bundled.toml")
+    assert bundled == replace(
+        v5,
+        init="training/weights/v5.pt",
+        action_units=True,
+        model_version="v6",
+        epochs=10,
+        lr=5e-4,
+        warmup_epochs=0.5,
         out_dir="training/runs/bundled",
         export="assets/fer_live_se_resnet.pt",
-        export_half=True,
     )
 
 

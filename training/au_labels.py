@@ -93,9 +93,11 @@ def au_targets(outputs: list[dict | None], expression_targets: np.ndarray) -> np
     for au, (names, rest, span) in TEACHER_SCALES.items():
         teacher = np.clip((np.mean([scores[n] for n in names], axis=0) - rest) / span, 0, 1)
         column[au] = np.maximum(teacher, PROTOTYPE_STRENGTH * mass[au]) if "prototype" in AU_SOURCES[au] else teacher
+    # Only the expression label speaks for AU6 and AU9: without one they are unknown, not absent.
+    unlabelled = np.isnan(expression_targets[found]).any(axis=1)
     happy = np.nan_to_num(expression_targets[found][:, INDEX["happy"]])
-    column["au06"] = happy * column["au12"]
-    column["au09"] = PROTOTYPE_ONLY_STRENGTH * mass["au09"]
+    column["au06"] = np.where(unlabelled, np.nan, happy * column["au12"])
+    column["au09"] = np.where(unlabelled, np.nan, PROTOTYPE_ONLY_STRENGTH * mass["au09"])
     labels[found] = np.stack([column[au] for au in AU_COLUMNS], axis=1)
     return labels
 
@@ -108,14 +110,17 @@ def attach_au_labels(faces, teacher: dict[str, dict] | None):
 
 
 def au_agreement(predicted: np.ndarray, labels: np.ndarray) -> dict:
-    """Per AU Pearson r and ROC-AUC (label > 0.5 positive; None with one class only) and their means."""
+    """Per AU, over the faces with that AU's label, Pearson r and ROC-AUC (label > 0.5 positive;
+    None with one class only), and their means."""
     from sklearn.metrics import roc_auc_score
 
     per_au = {}
     for i, au in enumerate(AU_COLUMNS):
-        positive = labels[:, i] > 0.5
-        r = np.corrcoef(predicted[:, i], labels[:, i])[0, 1] if labels[:, i].std() > 0 else np.nan
-        auc = roc_auc_score(positive, predicted[:, i]) if 0 < positive.sum() < len(positive) else None
+        known = ~np.isnan(labels[:, i])
+        truth, guess = labels[known, i], predicted[known, i]
+        positive = truth > 0.5
+        r = np.corrcoef(guess, truth)[0, 1] if truth.std() > 0 else np.nan
+        auc = roc_auc_score(positive, guess) if 0 < positive.sum() < len(positive) else None
         per_au[au] = {"r": float(r), "auc": auc, "positives": int(positive.sum())}
     aucs = [v["auc"] for v in per_au.values() if v["auc"] is not None]
     rs = [v["r"] for v in per_au.values() if not np.isnan(v["r"])]

@@ -89,7 +89,8 @@ def _read_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         image = cv2.imread(path, cv2.IMREAD_COLOR)
         if image is None:
             raise ValueError(f"unreadable image: {path}")
-        result = _landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=teacher_input(image)))
+        picture = teacher_input(image)
+        result = _landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=picture))
         if not result.face_blendshapes:
             continue
         names = [c.category_name for c in result.face_blendshapes[0]]
@@ -97,7 +98,8 @@ def _read_chunk(paths: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             raise ValueError(f"the teacher's blendshapes are not the expected 52 (got {len(names)})")
         found[i] = True
         scores[i] = [c.score for c in result.face_blendshapes[0]]
-        gaps[i] = lip_gap(np.array([(p.x, p.y) for p in result.face_landmarks[0]], dtype=np.float64))
+        height, width = picture.shape[:2]  # the mesh's x and y are fractions of each side
+        gaps[i] = lip_gap(np.array([(p.x * width, p.y * height) for p in result.face_landmarks[0]]))
     return found, scores, gaps
 
 

@@ -49,7 +49,8 @@ class FaceSet:
 
     @property
     def has_au(self) -> np.ndarray:
-        return ~np.isnan(self.au).any(axis=1)
+        """Rows with any AU label (the teacher found the face; AU6 and AU9 also need an expression label)."""
+        return ~np.isnan(self.au).all(axis=1)
 
     def __len__(self) -> int:
         return len(self.images)

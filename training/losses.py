@@ -63,12 +63,13 @@ def va_loss(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, mse
 
 
 def au_loss(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy of AU intensities in [0, 1] against soft targets, averaged over the AUs
-    and over rows with per-row `weights` (0 = no AU labels). Computed in fp32 on clamped outputs."""
+    """Binary cross-entropy of AU intensities in [0, 1] against soft targets, averaged with `weights`
+    (N×A, one per AU label: 0 = no label; or N, one per row). Computed in fp32 on clamped outputs."""
     pred = pred.float().clamp(1e-6, 1 - 1e-6)
     target = torch.nan_to_num(target.float())
-    per_row = -(target * torch.log(pred) + (1 - target) * torch.log1p(-pred)).mean(dim=1)
-    return (per_row * weights).sum() / weights.sum().clamp_min(1e-8)
+    weights = weights if weights.ndim == 2 else weights[:, None].expand_as(pred)
+    per_value = -(target * torch.log(pred) + (1 - target) * torch.log1p(-pred))
+    return (per_value * weights).sum() / weights.sum().clamp_min(1e-8)
 
 
 class TaskWeighting(nn.Module):

@@ -1,4 +1,4 @@
-"""Mixup and CutMix on a training batch: images, vote distributions and valence/arousal mixed alike."""
+"""Mixup and CutMix on a training batch: images, vote distributions, valence/arousal and AUs mixed alike."""
 
 from __future__ import annotations
 
@@ -10,17 +10,15 @@ import torch
 
 def mix_batch(
     x: torch.Tensor,
-    targets: torch.Tensor,
-    target_weight: torch.Tensor,
-    va: torch.Tensor,
-    va_weight: torch.Tensor,
+    labels: list[tuple[torch.Tensor, torch.Tensor]],
     rng: np.random.Generator,
     mixup: float,
     cutmix: float,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
     """Mix each row with a shuffled partner by λ ~ Beta(α, α): mixup blends whole images, CutMix
     pastes a box of the partner (λ = the share of pixels kept); with both α > 0 each batch picks one
-    at even odds. Targets mix by λ times each row's weight, so a partner without labels adds none."""
+    at even odds. Each (values, weight) pair of `labels` (expression votes, V/A, AUs) mixes by λ
+    times each row's weight (per row, or per value), so a partner without labels adds none."""
     n, _, height, width = x.shape
     use_cutmix = cutmix > 0 and (mixup <= 0 or rng.random() < 0.5)
     alpha = cutmix if use_cutmix else mixup
@@ -37,9 +35,7 @@ def mix_batch(
         lam = 1 - (bottom - top) * (right - left) / (height * width)
     else:
         x = lam * x + (1 - lam) * x[partner]
-    targets, target_weight = _mix_labels(targets, target_weight, lam, partner)
-    va, va_weight = _mix_labels(va, va_weight, lam, partner)
-    return x, targets, target_weight, va, va_weight
+    return x, [_mix_labels(values, weight, lam, partner) for values, weight in labels]
 
 
 def _mix_labels(
@@ -47,5 +43,7 @@ def _mix_labels(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     own, other = lam * weight, (1 - lam) * weight[partner]
     total = own + other
-    mixed = (own[:, None] * values + other[:, None] * values[partner]) / total.clamp_min(1e-12)[:, None]
+    # A row weight weighs the row's every value; a weight per value (AUs) weighs that value alone.
+    shape = (-1, 1) if weight.ndim == 1 else weight.shape
+    mixed = (own.view(shape) * values + other.view(shape) * values[partner]) / total.clamp_min(1e-12).view(shape)
     return mixed, total

@@ -255,7 +255,8 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
     va_all = torch.from_numpy(np.nan_to_num(train_set.va))
     va_weight_all = torch.from_numpy(train_set.va_weight * train_set.sample_weight)
     au_all = torch.from_numpy(np.nan_to_num(train_set.au))
-    au_weight_all = torch.from_numpy(train_set.has_au.astype(np.float32) * train_set.sample_weight)
+    # Per AU: a face can have some AU labels and not others (AU6, AU9 need an expression label).
+    au_weight_all = torch.from_numpy(~np.isnan(train_set.au) * train_set.sample_weight[:, None]).float()
 
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
         started, started_cpu = time.time(), time.process_time()
@@ -269,19 +270,18 @@ def train(cfg: TrainConfig, resume: bool, command: str, stop_after_minutes: floa
             x = torch.from_numpy(to_model_input(train_set.images[idx], model_config)).to(device)
             x = (augment(x * std + mean, cfg.augment, generator) - mean) / std
             index = torch.from_numpy(idx)
-            labels = [
-                t[index].to(device)
-                for t in (targets_all, expr_weight_all, va_all, va_weight_all, au_all, au_weight_all)
-            ]
+            pairs = [(targets_all, expr_weight_all), (va_all, va_weight_all), (au_all, au_weight_all)]
+            labels = [(values[index].to(device), weight[index].to(device)) for values, weight in pairs]
             if cfg.mixup > 0 or cfg.cutmix > 0:
-                x, *labels = mix_batch(x, *labels, mix_rng, cfg.mixup, cfg.cutmix)
+                x, labels = mix_batch(x, labels, mix_rng, cfg.mixup, cfg.cutmix)
+            (targets, target_weight), (va_target, va_weight), (au_target, au_weight) = labels
             x = x.contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
                 logits, va_pred, au_pred = model(x)
             logits, va_pred = logits.float(), va_pred.float()
-            expression = soft_cross_entropy(logits, labels[0], labels[1], cls_weight)
-            va = va_loss(va_pred, labels[2], labels[3], cfg.va_mse_weight)
-            units = au_loss(au_pred, labels[4], labels[5]) if action_units else torch.zeros((), device=device)
+            expression = soft_cross_entropy(logits, targets, target_weight, cls_weight)
+            va = va_loss(va_pred, va_target, va_weight, cfg.va_mse_weight)
+            units = au_loss(au_pred, au_target, au_weight) if action_units else torch.zeros((), device=device)
             loss = weighting(expression, va, cfg.au_loss_weight * units) if action_units else weighting(expression, va)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()

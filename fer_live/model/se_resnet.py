@@ -101,7 +101,8 @@ class SEResNet(nn.Module):
 
     def forward_head(self, shared: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         # A zero-width slice keeps one output signature (and ONNX graph shape) for models without AUs.
-        aus = torch.sigmoid(self.au_head(shared)) if self.au_head is not None else shared[:, :0]
+        # The sigmoid in fp32: under bf16 autocast it would round to 1.0 from logit ~6 on (no gradient).
+        aus = torch.sigmoid(self.au_head(shared).float()) if self.au_head is not None else shared[:, :0]
         return self.expression_head(shared), torch.tanh(self.va_head(shared)), aus
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
