@@ -70,7 +70,8 @@ class Prediction(NamedTuple):
 
 
 class Engine:
-    """Loads a weights file and turns face crops into class probabilities and valence/arousal."""
+    """Loads a weights file and turns face crops into class probabilities, valence/arousal and (v6
+    weights on) action unit intensities."""
 
     def __init__(
         self,

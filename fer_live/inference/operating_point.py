@@ -117,7 +117,7 @@ def _au_vector(named: dict | None, what: str) -> np.ndarray | None:
     try:
         return np.array([float(named[c]) for c in AU_COLUMNS])
     except (KeyError, TypeError, ValueError) as exc:
-        raise FerLiveError(f"{what} lacks a value for every action unit ({exc})") from exc
+        raise FerLiveError(f"{what} needs a value for each action unit ({exc})") from exc
 
 
 @dataclass(frozen=True)
@@ -202,19 +202,23 @@ class OperatingPoint:
                     va[row] = np.clip(va[row] + va_shift, -1.0, 1.0)
         return softmax(adjusted), va
 
-    def calibrate_aus(self, aus: np.ndarray, baseline: Baseline) -> np.ndarray:
-        """One face's AU intensities relative to its neutral baseline (unchanged where either side has none)."""
+    def au_shift(self, baseline: Baseline) -> np.ndarray | None:
+        """The AU shift a participant's baseline adds to every reading of that face; None when the
+        baseline or the weights' neutral reference has no AUs (weights before v6)."""
         if baseline.aus is None or self.reference is None or self.reference.aus is None:
-            return aus
-        shift = -NEUTRAL_WEIGHT * (baseline.aus - self.reference.aus)
-        return np.clip(np.asarray(aus) + shift, 0.0, 1.0).astype(np.float32)
+            return None
+        return -NEUTRAL_WEIGHT * (baseline.aus - self.reference.aus)
+
+    def calibrate_aus(self, aus: np.ndarray, baseline: Baseline) -> np.ndarray:
+        """One face's AU intensities relative to its neutral baseline (unchanged without an AU shift)."""
+        shift = self.au_shift(baseline)
+        return aus if shift is None else np.clip(np.asarray(aus) + shift, 0.0, 1.0).astype(np.float32)
 
     def uncalibrate_aus(self, aus: np.ndarray, baseline: Baseline) -> np.ndarray:
-        """AU intensities before `baseline` was applied (exact unless calibration clipped them at 0 or 1)."""
-        if baseline.aus is None or self.reference is None or self.reference.aus is None:
-            return aus
-        shift = -NEUTRAL_WEIGHT * (baseline.aus - self.reference.aus)
-        return np.clip(np.asarray(aus) - shift, 0.0, 1.0).astype(np.float32)
+        """AU intensities before `baseline` was applied (exact unless calibration clipped them at 0 or 1):
+        raw AUs are recoverable from a calibrated CSV and its sidecar's baselines, as V/A are."""
+        shift = self.au_shift(baseline)
+        return aus if shift is None else np.clip(np.asarray(aus) - shift, 0.0, 1.0).astype(np.float32)
 
     def raw_logits(self, probs: np.ndarray) -> np.ndarray:
         """Logits (up to a constant per row) before this operating point, from probabilities it gave."""

@@ -62,7 +62,7 @@ AU_CAPTION = (
     "They are the model's estimates, read from every frame as the expressions are, not a FACS coder's "
     'codes; the labels the model learnt them from are listed under "action units" in the Session table.'
 )
-# Faces with figures on the page (three PNGs each, embedded); every face that passes the presence
+# Faces with figures on the page (up to six PNGs each, embedded); every face that passes the presence
 # rule still has its interval rows in the page's table and in intervals.csv.
 PAGE_FACES = 12
 
