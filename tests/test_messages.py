@@ -5,7 +5,9 @@ the settings file and the marker syntax."""
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
+import warnings
 
 import pytest
 
@@ -63,6 +65,16 @@ def test_the_wrong_kind_of_weights_file_says_a_fer_live_pt_is_expected(
     assert status == 2 and expected in line and "expected a fer_live .pt weights file" in line
     assert "Error" not in line  # no exception class names (KeyError, UnpicklingError)
     assert not (tmp_path / "session").exists() and not list((tmp_path / "out").glob("*.csv"))
+
+
+def test_a_raw_pickle_as_weights_is_one_line_without_torchs_warning(capsys, tmp_path, one_face_video):
+    weights = tmp_path / "pickled.pt"
+    weights.write_bytes(pickle.dumps({"state_dict": [1.0, 2.0]}, protocol=4))
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        status, err = run(capsys, "annotate", one_face_video[0], "-o", tmp_path / "out", "--weights", weights)
+    assert status == 2 and "not a fer_live weights file" in one_line(err)
+    assert [str(w.message) for w in warned] == []  # torch's "Detected pickle protocol 4 …" (2 lines) is not shown
 
 
 def test_report_of_a_file_says_a_session_folder_is_expected(capsys, one_face_video):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -49,7 +50,11 @@ def load_weights(path: str | Path) -> tuple[SEResNet, dict]:
             f"the .pt file (choose the runtime with --backend); {EXPECTED}"
         )
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        # torch warns about files it then refuses or reads (a raw pickle's protocol, say); what
+        # came of it is said below in one line of ours.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise WeightsError(f"weights file is corrupt or not a fer_live weights file: {path} ({EXPECTED})") from exc
     except Exception as exc:  # weights_only refuses pickled objects with its own error types
