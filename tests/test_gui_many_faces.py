@@ -148,7 +148,11 @@ def test_many_faces_get_their_own_colours_and_labels_that_do_not_overlap(make_wi
 
 def test_a_crowd_video_loops_with_ids_from_1_and_counts_that_match_the_boxes(make_window, qtbot, tmp_path, shared_data):
     video = tmp_path / "crowd.mp4"
-    make_face_video(video, CROWD, n_frames=12, size=(960, 720), side=130)
+    # The faces drift 2 px a frame (60 px/s, under a box width a second): the tracker follows them
+    # across any number of frames a loaded window skips. Drifting a whole cycle in these 12 frames
+    # (20 px a frame), a face skipped over for 6 frames moved further than a track follows and was
+    # numbered anew, as the tracker should; how often depended on the machine's load.
+    make_face_video(video, CROWD, n_frames=12, size=(960, 720), side=130, cycle_frames=120)
     window = make_window(GuiSettings(smoothing=0.0, loop_video=True, device="cpu"), paced=False)
     checked = []
 
@@ -166,9 +170,24 @@ def test_a_crowd_video_loops_with_ids_from_1_and_counts_that_match_the_boxes(mak
     qtbot.waitUntil(lambda: len({generation for generation, _ in checked}) >= 3, timeout=90_000)
     window.set_playing(False)
     assert max(len(ids) for _, ids in checked) >= 9
-    # Every pass over the file numbers its faces from 1 again (they once climbed on every loop).
-    for generation in {generation for generation, _ in checked}:
-        assert min(face_id for g, ids in checked if g == generation for face_id in ids) == 1
+    # Every pass over the file numbers its faces from 1 again (they once climbed on every loop): no
+    # pass has a number beyond its 12 faces. (Not "the smallest shown is 1": the window shows the
+    # passes' frames it has time for, and the detector misses a face in some of them.)
+    assert all(1 <= face_id <= len(CROWD) for _, ids in checked for face_id in ids)
+
+
+def test_a_face_numbered_anew_takes_a_colour_no_face_in_view_has(make_window, crowd_frame):
+    """What failed the crowd video under load: the window skipped frames, a face moved further than
+    a track follows between two processed frames and came back as ID 13 beside the other 11, and
+    took the colour of a face in view (the one ID 5 had was held for its fading trail)."""
+    window = make_window()
+    crowd = [face(n, 60, x=50.0 * n) for n in range(1, 13)]
+    window.display_frame(crowd_frame, FrameResult(0, 0.0, tuple(crowd)), 0.0)
+    renumbered = [face(13, 60, x=250.0) if f.face_id == 5 else f for f in crowd]
+    window.display_frame(crowd_frame, FrameResult(1, 1 / FPS, tuple(renumbered)), 0.0)
+    colours = window.circumplex.point_colours()
+    assert set(colours) == {f.face_id for f in renumbered} and len(set(colours.values())) == 12
+    assert window.video_view.colours.colour(13) == window.video_view.colours.colour(5)  # the ID it replaced
 
 
 @pytest.mark.parametrize("width", [1280, 900])

@@ -121,12 +121,14 @@ def make_face_video(
     crossing: bool = False,
     grey: bool = False,
     data: Path = SHARED_DATA,
+    cycle_frames: int | None = None,
 ) -> list[PlacedFace]:
-    """Write a video of `faces` moving over a textured background; returns where each face was."""
+    """Write a video of `faces` moving over a textured background; returns where each face was.
+    The faces' drift repeats every `cycle_frames` frames (default: over the video's length)."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*FOURCC[path.suffix]), fps, size, not grey)
     if not writer.isOpened():
         raise RuntimeError(f"cannot write test video {path}")
-    scene = FaceScene(faces, n_frames, size, side, crossing, data)
+    scene = FaceScene(faces, cycle_frames or n_frames, size, side, crossing, data)
     placed = []
     for frame in range(n_frames):
         canvas, where = scene.draw(frame)

@@ -26,10 +26,14 @@ COLOUR_HOLD_S = 5.0
 
 
 class FaceColours:
-    """A colour per face ID that no other face seen in the last `hold_s` seconds has, while the
-    palette lasts (with more faces than colours, the least used colour is shared).
+    """A colour per face ID that no other face in view has, while the palette lasts; among those,
+    one that no face seen in the last `hold_s` seconds has (with more faces in view than colours,
+    the least used colour is shared).
 
-    Colouring by `ID mod palette size` gave faces in view the same colour, as IDs only grow.
+    Colouring by `ID mod palette size` gave faces in view the same colour, as IDs only grow. Faces
+    in view come first, before faces seen lately: a face the tracker lost and numbered anew (it
+    moved further than a track follows between two processed frames) makes a 13th ID among 12
+    faces, and it takes the colour of the ID it replaced rather than that of a face beside it.
     The video's ID chips and the circumplex's points take their colours from the same instance.
     """
 
@@ -49,8 +53,11 @@ class FaceColours:
                 self._index.pop(face_id, None)
         for face_id in face_ids:
             if face_id not in self._index:
-                used = Counter(self._index.values())
-                self._index[face_id] = min(range(len(FACE_COLOURS)), key=lambda index: (used[index], index))
+                in_view = Counter(self._index[other] for other in face_ids if other in self._index)
+                held = Counter(self._index.values())
+                self._index[face_id] = min(
+                    range(len(FACE_COLOURS)), key=lambda index: (in_view[index], held[index], index)
+                )
 
     def colour(self, face_id: int) -> QColor:
         index = self._index.get(face_id)
