@@ -27,10 +27,20 @@ from fer_live import (
     options,
 )
 from fer_live.errors import FerLiveError, SourceError
-from fer_live.results import AU_COLUMNS, CSV_COLUMNS, GEOMETRY_COLUMNS, TEXT_COLUMNS, FrameResult, result_rows
+from fer_live.results import (
+    AU_COLUMNS,
+    CSV_COLUMNS,
+    GEOMETRY_COLUMNS,
+    TEXT_COLUMNS,
+    FrameResult,
+    from_formula_safe,
+    result_rows,
+)
 
 # The results CSV's columns in the order annotate writes them.
 RESULT_COLUMNS = CSV_COLUMNS + GEOMETRY_COLUMNS + AU_COLUMNS
+# Text columns that frames.csv and annotate's photo CSVs add, written through formula_safe.
+WRITTEN_TEXT_EXTRAS = ("wall_time", "source_file")
 # Pictures are stills 1/30 s apart, numbered in the order given, as an image folder is by annotate.
 STILL_FPS = 30.0
 
@@ -213,9 +223,11 @@ def read_results(csv_path: str | Path):
 
     path = _existing(csv_path)
     try:
-        df = pd.read_csv(path, dtype={c: "string" for c in (*TEXT_COLUMNS, "wall_time", "source_file", "source")})
+        df = pd.read_csv(path, dtype={c: "string" for c in (*TEXT_COLUMNS, *WRITTEN_TEXT_EXTRAS, "source")})
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise FerLiveError(f"{path} is not a readable results CSV ({exc.__class__.__name__})") from None
+    for column in set(WRITTEN_TEXT_EXTRAS) & set(df.columns):
+        df[column] = df[column].map(from_formula_safe, na_action="ignore")
     missing = [c for c in CSV_COLUMNS if c not in df.columns]
     if missing:
         raise FerLiveError(f"{path} is not a fer_live results CSV (no {', '.join(missing[:3])} column)")

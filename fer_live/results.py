@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,11 +188,37 @@ def _fixed(value: float, digits: int) -> str:
     return "" if math.isnan(value) else f"{value:.{digits}f}"
 
 
+# A spreadsheet (Excel, LibreOffice, Google Sheets) opening a CSV runs a cell that starts with one
+# of these as a formula ("CSV injection": `=HYPERLINK(...)` in a marker note or a photo's name).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The prefix that makes such a cell text; a text that itself starts with it gets one more, so
+# `from_formula_safe` can take it off again without guessing.
+FORMULA_GUARD = "'"
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def formula_safe(text: str) -> str:
+    """A text cell as it goes into a CSV: one a spreadsheet would run as a formula gets a leading `'`.
+    Numbers (`-0.5`) stay as they are: a spreadsheet reads them as numbers, not formulas."""
+    if text.startswith((*FORMULA_STARTS, FORMULA_GUARD)) and not _NUMBER.fullmatch(text):
+        return FORMULA_GUARD + text
+    return text
+
+
+def from_formula_safe(cell: str) -> str:
+    """The text `formula_safe` was given. A cell with a `'` before anything else (files written
+    before fer_live guarded its cells) is left as it is."""
+    if cell.startswith(FORMULA_GUARD) and cell[1:].startswith((*FORMULA_STARTS, FORMULA_GUARD)):
+        return cell[1:]
+    return cell
+
+
 class ResultsCsvWriter:
     """Writes FrameResults as CSV rows, flushing each frame so a crash keeps what was produced.
 
-    `extra_columns` (e.g. a session's `wall_time`, `video_frame`) follow the schema's columns and
-    are given per frame to `write`; GEOMETRY_COLUMNS and then AU_COLUMNS come last, as they were added last.
+    `extra_columns` (e.g. a session's `wall_time`, `video_frame`, `source_file`) follow the schema's
+    columns and are given per frame to `write`, each through `formula_safe` (a photo named
+    `=1+2.jpg`); GEOMETRY_COLUMNS and then AU_COLUMNS come last, as they were added last.
     """
 
     def __init__(self, path: str | Path | IO[str], extra_columns: tuple[str, ...] = ()):
@@ -206,7 +233,7 @@ class ResultsCsvWriter:
     def write(self, result: FrameResult, extra: dict[str, str] | None = None, flush: bool = True) -> None:
         for row in result_rows(result):
             if extra:
-                row.update(extra)
+                row.update((column, formula_safe(text)) for column, text in extra.items())
             self._writer.writerow(row)
             self.rows_written += 1
         if flush:

@@ -485,6 +485,20 @@ def test_jobs_are_capped_by_cores_and_free_memory_and_say_so(monkeypatch):
     assert pool.affordable_jobs(64) == (8, "--jobs 64 capped to 8 (8 cores)")
 
 
+def test_photo_names_a_spreadsheet_would_run_are_written_as_text_and_read_back(tmp_path, shared_data, random_weights):
+    from fer_live import read_results
+
+    folder = tmp_path / "stimuli"
+    folder.mkdir()
+    for name in ("=1+2.jpg", "@SUM(A1).jpg", "plain.jpg"):
+        shutil.copy(shared_data / "diffusionfer" / "images" / "aaaaaaaa_6.jpg", folder / name)
+    out = tmp_path / "out"
+    assert cli.main(["annotate", str(folder), "-o", str(out), "--weights", str(random_weights)]) == 0
+    rows = csv_rows(out / "stimuli.csv", extra=("source_file",))
+    assert [r["source_file"] for r in rows] == ["'=1+2.jpg", "'@SUM(A1).jpg", "plain.jpg"]
+    assert list(read_results(out / "stimuli.csv")["source_file"]) == ["=1+2.jpg", "@SUM(A1).jpg", "plain.jpg"]
+
+
 def test_photos_and_image_folders_annotate_as_stills_with_their_file_names(tmp_path, shared_data, random_au_weights):
     folder = tmp_path / "stimuli"
     folder.mkdir()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -209,6 +210,128 @@ def test_xdf2csv_replaces_only_its_own_files(capfd, tmp_path):
     assert cli.main(["xdf2csv", str(xdf)]) == 0 and cli.main(["xdf2csv", str(xdf)]) == 0
     assert read_rows(tmp_path / "session.csv")[0][LSL_TIME_COLUMN] == "5.000000"
     assert read_rows(tmp_path / "session_markers.csv") == [{LSL_TIME_COLUMN: "5.500000", "event": "1 start"}]
+
+
+def slot_one_face(frame: float = 0.0, face_id: float = 1.0, time_s: float = 0.5) -> list[float]:
+    """A sample with a face in slot 1 (each of its values 0.125) and the other slots empty."""
+    labels = lsl.channel_labels()
+    values = [frame, time_s] + [math.nan] * (len(labels) - 2)
+    for index, label in enumerate(labels):
+        if label.startswith("face1_"):
+            values[index] = 0.125
+    values[labels.index("face1_face_id")] = face_id
+    return values
+
+
+def with_bad(**values: float) -> list[list[float]]:
+    """A good sample, then one with `values` (frame, face_id, time_s) changed."""
+    return [slot_one_face(), slot_one_face(**{"frame": 1.0, **values})]
+
+
+def without(xml: str, part: str) -> str:
+    assert part in xml
+    return xml.replace(part, "")
+
+
+AFFECT_XML = affect_stream_xml("cam")
+CHANNELS_XML = AFFECT_XML[AFFECT_XML.index("<channels>") : AFFECT_XML.index("</channels>") + len("</channels>")]
+NO_MARKERS: list = []
+
+
+@pytest.mark.parametrize(
+    ("xml", "samples", "markers", "status", "said", "written"),
+    [
+        (without(AFFECT_XML, CHANNELS_XML), with_bad(), [["1 start"]], 1,
+         "stream 'fer_live': it names no channels (desc/channels, where fer_live labels them); not converted",
+         ["x_markers.csv"]),
+        (AFFECT_XML.replace("<label>frame</label>", "<label>frames</label>"), with_bad(), [["1 start"]], 1,
+         "stream 'fer_live': it has no frame channel; not converted", ["x_markers.csv"]),
+        (AFFECT_XML.replace("<label>face2_x</label>", "<label>face2_left</label>"), with_bad(), NO_MARKERS, 2,
+         "stream 'fer_live': face slot 2 has no face2_x channel; not converted", []),
+        (without(AFFECT_XML, f"<type>{lsl.STREAM_TYPE}</type>"), with_bad(), [["1 start"]], 1,
+         "stream 'fer_live': it has no type; not converted", ["x_markers.csv"]),
+        (without(AFFECT_XML, "<source_id>cam</source_id>"), with_bad(), [["1 start"]], 1,
+         "stream 'fer_live' has no source_id, so which marker stream is its own is unknown", ["x.csv"]),
+        (AFFECT_XML.replace("double64", "string"), [[str(v) for v in slot_one_face()]], NO_MARKERS, 2,
+         "stream 'fer_live': its samples are text (channel_format string), not fer_live's numbers; not converted", []),
+        (AFFECT_XML, with_bad(frame=math.nan), [["1 start"]], 1,
+         "stream 'fer_live': 1 of its 2 samples cannot be read (sample 2: frame is nan, not a whole number); "
+         "left out, the other 1 written", ["x.csv", "x_markers.csv"]),
+        (AFFECT_XML, with_bad(frame=math.inf), NO_MARKERS, 1,
+         "stream 'fer_live': 1 of its 2 samples cannot be read (sample 2: frame is inf, not a whole number); "
+         "left out, the other 1 written", ["x.csv"]),
+        (AFFECT_XML, with_bad(face_id=-math.inf), NO_MARKERS, 1,
+         "stream 'fer_live': 1 of its 2 samples cannot be read (sample 2: face1_face_id is -inf, not a whole "
+         "number); left out, the other 1 written", ["x.csv"]),
+        (AFFECT_XML, with_bad(time_s=math.nan), NO_MARKERS, 1,
+         "stream 'fer_live': 1 of its 2 samples cannot be read (sample 2: time_s is nan, not a number); "
+         "left out, the other 1 written", ["x.csv"]),
+        (AFFECT_XML, [slot_one_face(frame=math.nan)], NO_MARKERS, 2,
+         "stream 'fer_live': no sample of its 1 can be read (sample 1: frame is nan, not a whole number); "
+         "not converted", []),
+    ],
+    ids=["no-channels", "no-frame-channel", "slot-without-x", "no-type", "no-source-id", "text-samples",
+         "nan-frame", "inf-frame", "inf-face-id", "nan-time", "nothing-readable"],
+)  # fmt: skip
+def test_xdf2csv_of_a_stream_it_cannot_read_is_one_line_and_no_half_file(
+    capfd, tmp_path, xml, samples, markers, status, said, written
+):
+    from fer_live import cli
+
+    xdf = tmp_path / "x.xdf"
+    streams = [(xml, samples, [5.0 + n / 10 for n in range(len(samples))])]
+    if markers:
+        streams.append((marker_stream_xml("cam"), markers, [5.5]))
+    write_xdf(xdf, streams)
+    out = tmp_path / "out"
+    assert cli.main(["xdf2csv", str(xdf), "-o", str(out)]) == status
+    assert capfd.readouterr().err == f"fer-live: error: {xdf}: {said}\n"
+    assert sorted(os.listdir(out)) == written  # nothing half-written, no temporary file
+    if "x.csv" in written:  # the readable samples, each a frame with its face
+        rows = read_rows(out / "x.csv")
+        assert [r["frame"] for r in rows] == (["0"] if "cannot be read" in said else ["0", "1"])
+        assert {r["face_id"] for r in rows} == {"1"}
+
+
+def test_xdf2csv_of_a_cut_off_file_converts_what_was_read_and_says_so_in_one_line(tmp_path):
+    xdf = tmp_path / "x.xdf"
+    write_xdf(xdf, [(AFFECT_XML, with_bad(), [5.0, 5.1]), (marker_stream_xml("cam"), [["1 start"]], [5.5])])
+    whole = xdf.read_bytes()
+    cut = tmp_path / "cut"
+    cut.mkdir()
+
+    def convert(name: str, length: int) -> subprocess.CompletedProcess:
+        (cut / name).write_bytes(whole[:length])
+        command = fer_live("xdf2csv", str(cut / name), "-o", str(cut / "out"))
+        return subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=300)
+
+    # Cut before the markers' footer (LabRecorder writes it when the recording stops): both streams
+    # were read whole, and the file is said to be cut off. (pyxdf's own log lines never show.)
+    done = convert("no_footer.xdf", whole.rindex(b"<?xml") - 15)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"fer-live: error: {cut / 'no_footer.xdf'} is damaged (stream 'fer_live markers' has no footer: the "
+        "recording was cut off); what could be read is written\n"
+    )
+    assert len(read_rows(cut / "out" / "no_footer.csv")) == 2
+    assert read_rows(cut / "out" / "no_footer_markers.csv") == [{LSL_TIME_COLUMN: "5.500000", "event": "1 start"}]
+    # Cut inside the Affect samples: pyxdf drops the chunk, so nothing is left to convert (it was "0 frames", exit 0).
+    done = convert("in_samples.xdf", whole.index(b"</info>", whole.index(b"<source_id>cam")) + 200)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"fer-live: error: {cut / 'in_samples.xdf'} is damaged (pyxdf: found likely XDF")
+    assert done.stderr.endswith("); nothing of fer_live's could be read\n") and done.stderr.count("\n") == 1
+    assert sorted(os.listdir(cut / "out")) == ["no_footer.csv", "no_footer_markers.csv"]
+
+
+def test_xdf2csv_marker_text_that_a_spreadsheet_would_run_is_written_as_text(tmp_path):
+    from fer_live import cli
+
+    xdf = tmp_path / "x.xdf"
+    events = [["=1+2"], ["@SUM(A1)"], ["-0.5"], ["2 task: -cmd"]]
+    write_xdf(xdf, [(AFFECT_XML, with_bad(), [5.0, 5.1]), (marker_stream_xml("cam"), events, [5.5, 6, 7, 8])])
+    assert cli.main(["xdf2csv", str(xdf)]) == 0
+    written = [r["event"] for r in read_rows(tmp_path / "x_markers.csv")]
+    assert written == ["'=1+2", "'@SUM(A1)", "-0.5", "2 task: -cmd"]
 
 
 # -- streams, received by an inlet in the namespace ---------------------------------------------

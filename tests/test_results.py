@@ -17,6 +17,8 @@ from fer_live.results import (
     FaceResult,
     FrameResult,
     ResultsCsvWriter,
+    formula_safe,
+    from_formula_safe,
     read_results_csv,
 )
 
@@ -144,3 +146,70 @@ def test_extra_columns_follow_the_schema():
     rows = list(csv.DictReader(io.StringIO(written(FRAMES, ("wall_time",)))))
     assert list(rows[0]) == [*EXPECTED_COLUMNS, "wall_time", *GEOMETRY_COLUMNS, *AU_COLUMNS]
     assert [r["wall_time"] for r in rows] == ["0wall_time", "0wall_time", "1wall_time", "2wall_time"]
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ("=1+2.jpg", "'=1+2.jpg"),
+        ("+cmd", "'+cmd"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("'=already quoted", "''=already quoted"),
+        ("'plain", "''plain"),
+        ("-0.5", "-0.5"),  # a number: a spreadsheet reads it as one, it runs nothing
+        ("+3e-2", "+3e-2"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
+def test_text_cells_a_spreadsheet_would_run_get_a_quote_and_read_back_as_they_were(text, cell):
+    assert formula_safe(text) == cell
+    assert from_formula_safe(cell) == text
+
+
+def test_a_quote_before_plain_text_in_an_older_file_is_kept():
+    assert from_formula_safe("'plain") == "'plain"
+
+
+def test_extra_text_cells_are_written_formula_safe_and_numbers_stay_numbers():
+    buffer = io.StringIO()
+    ResultsCsvWriter(buffer, extra_columns=("source_file", "lsl_time")).write(
+        FRAMES[1], {"source_file": '=HYPERLINK("http://x")+1.jpg', "lsl_time": "-0.500000"}
+    )
+    (row,) = csv.DictReader(io.StringIO(buffer.getvalue()))
+    assert row["source_file"] == '\'=HYPERLINK("http://x")+1.jpg' and row["lsl_time"] == "-0.500000"
+
+
+def csv_rows(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_markers_and_photo_names_that_a_spreadsheet_would_run_are_written_as_text(tmp_path):
+    """A note, a marker label and an image file name starting with = + - @ reach markers.csv and
+    frames.csv with a leading ' (a spreadsheet shows them, runs nothing); the readers give them back."""
+    from fer_live.api import read_results
+    from fer_live.pipeline.sources import Frame
+    from fer_live.sessions.reader import Session
+    from fer_live.sessions.recorder import Recorder
+
+    recorder = Recorder(
+        tmp_path / "s", source="stimuli", fps=10, settings={}, device="CPU",
+        weights={"file": "none", "sha256": "", "model_version": "unknown"},
+        marker_labels={"1": "=1+2"},
+    )  # fmt: skip
+    recorder.write(Frame(0, 0.0, np.zeros((16, 16, 3), np.uint8), file='=HYPERLINK("x").jpg'), FrameResult(0, 0.0))
+    recorder.write(Frame(1, 0.1, np.zeros((16, 16, 3), np.uint8), file="-0.5"), FrameResult(1, 0.1))
+    recorder.add_marker(1, "@SUM(A1)")
+    recorder.add_marker("m", "-cmd")
+    recorder.finish()
+    markers = csv_rows(tmp_path / "s" / "markers.csv")
+    assert [(r["label"], r["note"]) for r in markers] == [("'=1+2", "'@SUM(A1)"), ("note", "'-cmd")]
+    frames = csv_rows(tmp_path / "s" / "frames.csv")
+    assert [r["source_file"] for r in frames] == ['\'=HYPERLINK("x").jpg', "-0.5"]  # a number stays a number
+    session = Session.load(tmp_path / "s")
+    assert [(m.label, m.note) for m in session.markers] == [("=1+2", "@SUM(A1)"), ("note", "-cmd")]
+    assert list(read_results(tmp_path / "s" / "frames.csv")["source_file"]) == ['=HYPERLINK("x").jpg', "-0.5"]

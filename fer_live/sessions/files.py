@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fer_live.errors import FerLiveError
+from fer_live.results import formula_safe, from_formula_safe
 
 SESSION_FORMAT = "fer_live.session/1"
 SESSION_JSON = "session.json"
@@ -49,13 +50,14 @@ class Marker:
         return f"{self.label}: {self.note}" if self.note else self.label
 
     def to_row(self) -> dict[str, str]:
+        """markers.csv's row; the label and note are typed by people, so through `formula_safe`."""
         return {
             "time_s": f"{self.time_s:.3f}",
             "video_frame": str(self.video_frame),
             "wall_time": self.wall_time,
             "key": self.key,
-            "label": self.label,
-            "note": self.note,
+            "label": formula_safe(self.label),
+            "note": formula_safe(self.note),
         }
 
     @classmethod
@@ -65,8 +67,8 @@ class Marker:
             video_frame=int(row["video_frame"]),
             wall_time=row["wall_time"],
             key=row["key"],
-            label=row["label"],
-            note=row["note"] or "",
+            label=from_formula_safe(row["label"]),
+            note=from_formula_safe(row["note"] or ""),
         )
 
 
