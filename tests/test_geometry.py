@@ -192,6 +192,7 @@ def test_annotate_with_geometry_fills_the_columns_and_the_landmarks_file(
     assert all(0.6 < f.geometry.eye_open_l < 1.4 and 0.6 < f.geometry.eye_open_r < 1.4 for f in faces)
     saved = read_landmarks(tmp_path / "one_face.landmarks.npz")
     assert saved["landmarks"].shape == (90, 468, 2)
+    assert not (tmp_path / "one_face.landmarks.npz.partial").exists()  # written as they came, then made the .npz
     assert list(saved["frame"]) == list(range(90)) and set(saved["face_id"]) == {1}
     for points, face in zip(saved["landmarks"], placed, strict=True):
         # The mesh lies on the pasted face.
@@ -249,6 +250,7 @@ def test_recorded_session_with_geometry_reports_its_blinks_and_head_pose(tmp_pat
          "--landmarks"]
     ) == 0  # fmt: skip
     saved = read_landmarks(session / "landmarks.npz")
+    assert not (session / "landmarks.npz.partial").exists()
     assert saved["landmarks"].shape == (len(pattern), 468, 2) and list(saved["frame"]) == list(range(len(pattern)))
     with open(session / "frames.csv", newline="") as handle:
         reader = csv.DictReader(handle)
