@@ -157,6 +157,28 @@ def test_record_keeps_the_prior_and_each_baseline_in_session_json(tmp_path, one_
     assert recalibrated == pytest.approx(probs, abs=2e-4)
 
 
+def test_record_of_a_clip_shorter_than_the_calibration_time_records_each_faces_outcome(
+    tmp_path, one_face_video, calibratable_weights
+):
+    """As annotate does: a face still being calibrated when the source ends gets its baseline from
+    the frames seen, or a refusal that is said; session.json records either (it recorded nothing)."""
+    from tests.test_sessions import run_cli
+
+    out = tmp_path / "session"
+    code, stderr = run_cli(
+        "record", "--source", str(one_face_video[0]), "--out", str(out), "--weights", str(calibratable_weights),
+        "--calibrate-seconds", "10",
+    )  # fmt: skip
+    assert code == 0, stderr
+    info = json.loads((out / "session.json").read_text())
+    (event,) = info["calibration"]
+    assert event["face_id"] == 1 and event["from_time_s"] == info["duration_s"] == 2.967  # the 3 s clip's last frame
+    if "refused" in event:  # a random network may not read this face as neutral
+        assert f"fer-live: warning: face 1: calibration refused: {event['refused']}" in stderr.splitlines()
+    else:
+        assert event["baseline"]["frames"] == 90  # every frame of the clip
+
+
 def test_record_refuses_a_foreign_calibration_before_making_the_session(
     tmp_path, one_face_video, random_weights, calibratable_weights
 ):

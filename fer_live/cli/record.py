@@ -155,15 +155,17 @@ def _record(source, pipeline, recorder, args, stop, marker_lines, lsl, landmarks
     from fer_live.pipeline.pacing import FramePacer
 
     pacer = FramePacer() if args.realtime and not source.is_live else None
-    first_time_s = None
+    first_time_s = last_time_s = stopped_by = None
     for frame in source:
         if stop.requested:
-            return "interrupt"
+            stopped_by = "interrupt"
+            break
         if first_time_s is None:
             first_time_s = frame.time_s
         elapsed_s = frame.time_s - first_time_s
         if args.duration is not None and elapsed_s >= args.duration:
-            return "duration"
+            stopped_by = "duration"
+            break
         if pacer is not None:
             time.sleep(max(0.0, pacer.delay(frame.time_s)))
         captured_at, captured = time.monotonic(), wall_clock_iso()
@@ -175,7 +177,13 @@ def _record(source, pipeline, recorder, args, stop, marker_lines, lsl, landmarks
         lsl.push(result, captured_at if pacer is not None or source.is_live else None)
         _note_calibrations(pipeline, recorder, frame.time_s)
         _drain_markers(marker_lines, recorder, lsl)
-    return "interrupt" if stop.requested else "source ended"
+        last_time_s = frame.time_s
+    # Baselines still being collected when the recording stops (a clip shorter than
+    # --calibrate-seconds) end with it, as annotate's do: each is recorded, a refusal said.
+    if last_time_s is not None:
+        pipeline.finish_calibrations()
+        _note_calibrations(pipeline, recorder, last_time_s)
+    return stopped_by or ("interrupt" if stop.requested else "source ended")
 
 
 def _note_calibrations(pipeline, recorder, time_s: float) -> None:
