@@ -315,12 +315,18 @@ def test_xdf2csv_of_a_cut_off_file_converts_what_was_read_and_says_so_in_one_lin
     )
     assert len(read_rows(cut / "out" / "no_footer.csv")) == 2
     assert read_rows(cut / "out" / "no_footer_markers.csv") == [{LSL_TIME_COLUMN: "5.500000", "event": "1 start"}]
-    # Cut inside the Affect samples: pyxdf drops the chunk, so nothing is left to convert (it was "0 frames", exit 0).
+    # Cut inside the Affect samples: pyxdf drops the chunk, so nothing is left to convert (it was "0 frames",
+    # exit 0); what an earlier run wrote of the whole file stays.
+    assert convert("in_samples.xdf", len(whole)).returncode == 0
+    earlier = (cut / "out" / "in_samples.csv").read_text()
     done = convert("in_samples.xdf", whole.index(b"</info>", whole.index(b"<source_id>cam")) + 200)
     assert done.returncode == 2
     assert done.stderr.startswith(f"fer-live: error: {cut / 'in_samples.xdf'} is damaged (pyxdf: found likely XDF")
     assert done.stderr.endswith("); nothing of fer_live's could be read\n") and done.stderr.count("\n") == 1
-    assert sorted(os.listdir(cut / "out")) == ["no_footer.csv", "no_footer_markers.csv"]
+    assert (cut / "out" / "in_samples.csv").read_text() == earlier
+    assert sorted(os.listdir(cut / "out")) == [
+        "in_samples.csv", "in_samples_markers.csv", "no_footer.csv", "no_footer_markers.csv"
+    ]  # fmt: skip
 
 
 def test_xdf2csv_marker_text_that_a_spreadsheet_would_run_is_written_as_text(tmp_path):

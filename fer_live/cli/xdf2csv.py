@@ -71,6 +71,8 @@ class _Outcome:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fer_live.pipeline.lsl import MARKER_STREAM_TYPE
+
     streams, damage = load_xdf(args.xdf)
     fer_live = [s for s in streams if _is_fer_live_stream(s)]
     if not fer_live:
@@ -80,8 +82,6 @@ def run(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
-    from fer_live.pipeline.lsl import MARKER_STREAM_TYPE
-
     pairs = [(stream, _marker_stream_of(stream, streams)) for stream in fer_live]
     damage = damage or _cut_off([s for pair in pairs for s in pair if s is not None])
     outcome = _Outcome()
@@ -119,7 +119,12 @@ def _convert_affect(xdf: Path, stream: dict, path: Path, damaged: bool, outcome:
         return
     samples = len(stream["time_stamps"])
     unreadable: list[str] = []
-    frames = _write_whole(path, lambda handle: write_results(handle, layout, stream, unreadable.append))
+    # Nothing read of a damaged stream is not written: an empty file would pass for one without frames.
+    frames, written = _write_whole(
+        path,
+        lambda handle: write_results(handle, layout, stream, unreadable.append),
+        keep=lambda rows: rows > 0 or not (unreadable or damaged),
+    )
     if unreadable:
         outcome.bad_input = True
         if frames == 0:
@@ -129,28 +134,27 @@ def _convert_affect(xdf: Path, stream: dict, path: Path, damaged: bool, outcome:
                 f"{where}: {len(unreadable)} of its {samples} samples cannot be read ({unreadable[0]}); "
                 f"left out, the other {frames} written"
             )
-    if frames or not (unreadable or damaged):
+    if written:
         print(f"{_name(stream)}: {frames} frames -> {path}")
         outcome.files_written += 1
-    else:
-        path.unlink()  # nothing read: an empty file would pass for a recording without frames
 
 
 def _convert_markers(stream: dict, path: Path, damaged: bool, outcome: _Outcome) -> None:
     if not _ours_to_replace(path, lambda header: header == MARKER_COLUMNS):
         outcome.refused = True
         return
-    events = _write_whole(path, lambda handle: write_markers(handle, stream))
-    if events or not damaged:
+    events, written = _write_whole(
+        path, lambda handle: write_markers(handle, stream), keep=lambda rows: rows > 0 or not damaged
+    )
+    if written:
         print(f"{_name(stream)}: {events} events -> {path}")
         outcome.files_written += 1
-    else:
-        path.unlink()
 
 
-def _write_whole(path: Path, write: Callable[[IO[str]], int]) -> int:
-    """Rows that `write` wrote, into a temporary file beside `path` that then replaces it: `path`
-    is never a half-written file, whatever stops the writing."""
+def _write_whole(path: Path, write: Callable[[IO[str]], int], keep: Callable[[int], bool]) -> tuple[int, bool]:
+    """(rows that `write` wrote, whether they replaced `path`): they go to a temporary file beside
+    `path` that then replaces it when `keep(rows)`, so `path` is never a half-written file, whatever
+    stops the writing, and an earlier file stays when there is nothing to keep."""
     try:
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed below, not deleted on close)
             "w", newline="", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
@@ -160,13 +164,17 @@ def _write_whole(path: Path, write: Callable[[IO[str]], int]) -> int:
     try:
         with handle:
             rows = write(handle)
-        os.replace(handle.name, path)
+        kept = keep(rows)
+        if kept:
+            os.replace(handle.name, path)
     except BaseException as exc:
         Path(handle.name).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
-    return rows
+    if not kept:
+        Path(handle.name).unlink()
+    return rows, kept
 
 
 def _ours_to_replace(path: Path, written_by_us: Callable[[list[str]], bool]) -> bool:
