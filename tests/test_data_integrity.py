@@ -239,11 +239,11 @@ def test_record_names_each_image_and_skips_an_unreadable_one(tmp_path, face_fold
         f"fer-live: error: {folder}: 1 unreadable image skipped (image still_2.png); every frame read is recorded"
     )
     rows = rows_of(out / "frames.csv")
-    assert [(row["frame"], row["source_file"], row["face_id"]) for row in rows] == [
-        ("0", "still_0.png", "1"),
-        ("1", "still_1.png", "2"),
-        ("3", "still_3.png", "3"),
-    ]
+    assert [(row["frame"], row["source_frame"], row["source_file"], row["face_id"]) for row in rows] == [
+        ("0", "0", "still_0.png", "1"),
+        ("1", "1", "still_1.png", "2"),
+        ("2", "3", "still_3.png", "3"),
+    ]  # frame counts the recording's frames; the source's index says which image
     info = json.loads((out / "session.json").read_text())
     assert info["end_time"] and info["source_damage"] == {"skipped_frames": [2], "missing_at_end": 0}
 

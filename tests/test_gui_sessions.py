@@ -1,6 +1,7 @@
-"""Research sessions in the window, offscreen: recording writes every processed frame with its
-result, metadata and the markers pressed; review replays frames.csv (never the engine), seeks to
-markers; bad session folders give one line and leave the app running.
+"""Research sessions in the window, offscreen: recording writes every captured frame on the
+recording's own clock (with its result where inference processed it), metadata and the markers
+pressed; review replays frames.csv (never the engine), seeks to markers; bad session folders give
+one line and leave the app running.
 
 The model is random (mechanics only); faces are real (the one-face fixture video).
 """
@@ -8,7 +9,9 @@ The model is random (mechanics only); faces are real (the one-face fixture video
 from __future__ import annotations
 
 import csv
+import itertools
 import shutil
+import time
 from dataclasses import replace
 
 import cv2
@@ -36,7 +39,7 @@ from tests.bad_inputs import VanishingCamera  # noqa: E402
 
 # Raw predictions and no looping: a recording of the fixture video stops when the file ends.
 TEST_SETTINGS = GuiSettings(smoothing=0.0, loop_video=False, device="cpu")
-SKIPPED_FRAMES = range(20, 25)  # not given to the recorder: video frames 20–24 repeat frame 19
+SKIPPED_FRAMES = range(20, 25)  # recorded without results, as the live window records frames it skipped
 MARKED_FRAMES = {15: ("1", ""), 30: ("m", "door opened"), 45: ("2", "")}
 
 
@@ -58,8 +61,8 @@ def make_window(qtbot, random_weights, gui_store):
 
 @pytest.fixture(scope="module")
 def recorded_session(tmp_path_factory, one_face_video, random_weights):
-    """60 frames of the one-face video recorded through the Recorder API, with a gap the recorder
-    fills and markers at frames 15, 30 and 45."""
+    """60 frames of the one-face video recorded through the Recorder API, frames 20–24 without
+    results, and markers at frames 15, 30 and 45."""
     out = tmp_path_factory.mktemp("review") / "session"
     settings = PipelineSettings(smoothing=0.0, device="cpu", threads=1)
     with VideoFileSource(one_face_video[0]) as source, Pipeline(settings, random_weights) as pipeline:
@@ -67,9 +70,8 @@ def recorded_session(tmp_path_factory, one_face_video, random_weights):
         for frame in source:
             if frame.index >= 60:
                 break
-            if frame.index in SKIPPED_FRAMES:
-                continue
-            recorder.write(frame, pipeline.process(frame.index, frame.time_s, frame.image))
+            skipped = frame.index in SKIPPED_FRAMES
+            recorder.write(frame, None if skipped else pipeline.process(frame.index, frame.time_s, frame.image))
             if frame.index in MARKED_FRAMES:
                 recorder.add_marker(*MARKED_FRAMES[frame.index])
         recorder.finish("source ended")
@@ -101,7 +103,26 @@ def source_frame(path, index: int) -> np.ndarray:
         return next(frame.image for frame in source if frame.index == index)
 
 
-def test_recording_writes_every_processed_frame_with_metadata_and_markers(
+def frame_rows(folder) -> list[dict[str, str]]:
+    """frames.csv's first row of each recorded frame, in order."""
+    with open(folder / "frames.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [row for index, row in enumerate(rows) if index == 0 or row["frame"] != rows[index - 1]["frame"]]
+
+
+def slowed_inference(window: MainWindow, seconds: float) -> None:
+    """The engine takes at least `seconds` a frame: the window skips frames, as it does on a busy machine."""
+    engine = window.inference.pipeline.engine
+    predict = engine.predict
+
+    def slow_predict(crops):
+        time.sleep(seconds)
+        return predict(crops)
+
+    engine.predict = slow_predict
+
+
+def test_recording_writes_every_captured_frame_with_metadata_and_markers(
     make_window, qtbot, one_face_video, tmp_path, monkeypatch
 ):
     path, _ = one_face_video
@@ -135,26 +156,28 @@ def test_recording_writes_every_processed_frame_with_metadata_and_markers(
     assert (info["participant"], info["condition"], info["notes"]) == ("P07", "calm", "pilot run")
     assert info["stopped_by"] == "source ended" and session.complete
     assert info["settings"]["smoothing"] == 0.0 and info["resolution"] == [640, 480]
-    # One row per processed frame, none skipped, up to the file's last frame.
-    assert len(session.results) == processed
-    assert session.results[-1].frame == 89
-    recorded = {result.frame: result for result in session.results}
-    assert len(recorded) == processed
+    # Every frame the source gave from the start of the recording to the file's end, once, on the
+    # recording's clock: those inference processed with their results, the others without.
+    rows = frame_rows(folder)
+    first = int(rows[0]["source_frame"])
+    assert [int(row["source_frame"]) for row in rows] == list(range(first, 90))
+    assert [int(row["frame"]) for row in rows] == [int(row["video_frame"]) for row in rows] == list(range(90 - first))
+    assert [float(row["time_s"]) for row in rows] == pytest.approx([n / 30 for n in range(90 - first)], abs=1e-3)
+    assert session.video_frame_count == len(rows) == info["frames_recorded"]
+    assert len(session.results) == processed and info["unprocessed_frames"] == len(rows) - processed
+    assert [row["processed"] for row in rows].count("1") == processed
+    processed_rows = zip(session.video_frames, session.results, strict=True)
+    recorded = {int(rows[video_frame]["source_frame"]): result for video_frame, result in processed_rows}
     # What the window showed is what was recorded (frames.csv keeps 4 decimals), on the session clock.
-    first = session.results[0]
     assert 0 < len(shown) <= processed
     for processed_frame in shown:
         row = recorded[processed_frame.captured.frame.index]
         assert_same_results(processed_frame.result, row, rounded_by_csv=True)
-        assert row.time_s == pytest.approx(processed_frame.result.time_s - first.frame / 30, abs=2e-3)
-    # Frames inference skipped under load are filled, so video frame n is source frame first + n.
-    assert session.video_frames == [result.frame - first.frame for result in session.results]
-    assert session.video_frame_count == 90 - first.frame
-    # The video holds the clean source frame (MJPG is lossy, overlays would differ far more). A frame
-    # that inference processed, not one filled in for a frame it dropped (those repeat an earlier image).
+        assert row.time_s == pytest.approx(processed_frame.result.time_s - first / 30, abs=2e-3)
+    # The video holds the clean source frame (MJPG is lossy, overlays would differ far more).
     written = session.video_frames[len(session.video_frames) // 2]
     with session.open_video() as video:
-        difference = np.abs(video.read(written).astype(int) - source_frame(path, first.frame + written).astype(int))
+        difference = np.abs(video.read(written).astype(int) - source_frame(path, first + written).astype(int))
     assert difference.mean() < 3
 
     assert [(m.key, m.label, m.note) for m in session.markers] == [
@@ -162,7 +185,63 @@ def test_recording_writes_every_processed_frame_with_metadata_and_markers(
         ("3", "event 3", ""),
         ("m", "note", "door opened"),
     ]
-    assert all(m.video_frame in session.video_frames for m in session.markers)
+    assert all(m.time_s == pytest.approx(session.time_at(m.video_frame)) for m in session.markers)
+
+
+def test_a_looping_video_is_recorded_frame_by_frame_on_the_recordings_own_clock(
+    make_window, qtbot, tmp_path, shared_data
+):
+    """A 1 s video looping while recorded for 2.5 s, the model slower than the video: frame and time
+    restarted at 0 on every loop (markers after it at 0.000 s, session.json 1 s long at 75 fps), and
+    the frames the model skipped were copies of the one before in the video."""
+    from fer_live.sessions.report import write_report
+    from tests.videos import DEFAULT_FACES, make_face_video
+
+    video = tmp_path / "second.mp4"
+    make_face_video(video, DEFAULT_FACES[:1], n_frames=30, size=(320, 240), side=120)
+    window = make_window(replace(TEST_SETTINGS, loop_video=True))
+    slowed_inference(window, 0.08)
+    assert window.open_source_spec(str(video))
+    folder = window.recording.start(SessionMetadata("P14"), tmp_path / "sessions")
+    assert folder is not None
+    for key, recorded in (("1", 10), ("2", 40), ("3", 70)):  # before the first loop, after it, after the second
+        qtbot.waitUntil(lambda recorded=recorded: window.recording.recorder.frames_recorded >= recorded, timeout=30_000)
+        window.recording.add_marker(key)
+    qtbot.waitUntil(lambda: window.recording.recorder.frames_recorded >= 80, timeout=30_000)
+    window.recording.stop()
+    assert "without results (the model skipped them)" in window.statusBar().currentMessage()
+
+    rows = frame_rows(folder)
+    count = len(rows)
+    assert [int(row["frame"]) for row in rows] == [int(row["video_frame"]) for row in rows] == list(range(count))
+    times = [float(row["time_s"]) for row in rows]
+    assert times == pytest.approx([n / 30 for n in range(count)], abs=1e-3)  # every frame a 30 fps period on
+    # Where each frame was in the file: the next frame, or the first one again, a loop further.
+    positions = [(int(row["source_loop"]), int(row["source_frame"])) for row in rows]
+    for (loop, frame), following in itertools.pairwise(positions):
+        assert following in ((loop, frame + 1), (loop + 1, 0))
+    assert positions[-1][0] >= 2
+    session = Session.load(folder)
+    info = session.info
+    assert info["frames_recorded"] == info["video_frames"] == count and info["source_wraps"] == positions[-1][0]
+    assert info["duration_s"] == pytest.approx(times[-1], abs=1e-3)
+    assert info["measured_fps"] == pytest.approx(30, abs=0.1)
+    unprocessed = [n for n, row in enumerate(rows) if row["processed"] == "0"]
+    assert unprocessed and info["unprocessed_frames"] == len(unprocessed)
+
+    marker_times = [marker.time_s for marker in session.markers]
+    assert marker_times == sorted(marker_times) and marker_times[0] < 1 < marker_times[1] < 2 < marker_times[2]
+    assert all(marker.time_s == pytest.approx(session.time_at(marker.video_frame)) for marker in session.markers)
+    # A frame the model skipped holds its own image, not a copy of the frame before it.
+    skipped = next(n for n in unprocessed if rows[n - 1]["processed"] == "1" and rows[n]["source_frame"] != "0")
+    with session.open_video() as recorded_video:
+        image, before = recorded_video.read(skipped).astype(int), recorded_video.read(skipped - 1).astype(int)
+    own = source_frame(video, int(rows[skipped]["source_frame"])).astype(int)
+    assert np.abs(image - own).mean() < 3 < np.abs(image - before).mean()
+
+    html = write_report(session, tmp_path / "report").html.read_text()
+    assert f"{len(unprocessed)} of the {count} recorded frames" in html  # said, and in the duration row
+    assert f"{count} frames ({len(unprocessed)} without results)" in html
 
 
 def test_record_button_asks_for_the_session_stops_on_ctrl_r_and_reports_errors(
@@ -190,7 +269,7 @@ def test_record_button_asks_for_the_session_stops_on_ctrl_r_and_reports_errors(
     session = Session.load(folder)
     assert (session.info["participant"], session.info["condition"]) == ("P02", "stress")
     assert session.info["notes"] == "second visit" and session.info["stopped_by"] == "stopped"
-    assert len(session.results) >= 5
+    assert len(frame_rows(folder)) >= 5 and session.results
     assert remembered_parent_folder(gui_store) == tmp_path / "studies"
     # Number keys mark nothing (and break nothing) when no session is being recorded.
     qtbot.keyClick(window, Qt.Key.Key_1)
@@ -223,13 +302,14 @@ def test_record_button_asks_for_the_session_stops_on_ctrl_r_and_reports_errors(
     window.close()
     session = Session.load(folder)
     assert session.complete and session.info["stopped_by"] == "window closed"
-    assert len(session.results) >= 3
+    assert len(frame_rows(folder)) >= 3
 
 
 def test_a_camera_that_fails_finishes_the_session(make_window, qtbot, one_face_video, tmp_path):
     with VideoFileSource(one_face_video[0]) as source:
         images = [frame.image for frame, _ in zip(source, range(30), strict=False)]
     window = make_window()
+    slowed_inference(window, 0.1)  # a camera's frames come faster than the model reads them
     window.play_source(VanishingCamera(images), "camera 7")
     folder = window.recording.start(SessionMetadata("P11"), tmp_path)
     assert folder is not None
@@ -238,7 +318,13 @@ def test_a_camera_that_fails_finishes_the_session(make_window, qtbot, one_face_v
     session = Session.load(folder)
     assert session.complete and session.info["source_is_live"]
     assert session.info["stopped_by"].startswith("source failed: camera 7 stopped delivering frames")
-    assert 0 < len(session.results) <= 30
+    # Every frame the camera gave once recording began is in the video, those the model skipped
+    # without results (they were once lost, the video repeating the frame before in their place).
+    rows = frame_rows(folder)
+    first = int(rows[0]["source_frame"])
+    assert [int(row["source_frame"]) for row in rows] == list(range(first, 30))
+    assert session.video_frame_count == len(rows) and 0 < len(session.results) < len(rows)
+    assert session.info["unprocessed_frames"] == len(session.unprocessed_frames) == len(rows) - len(session.results)
 
 
 def test_review_replays_recorded_results_without_the_engine_and_seeks_to_markers(
@@ -275,7 +361,7 @@ def test_review_replays_recorded_results_without_the_engine_and_seeks_to_markers
     with session.open_video() as video:
         np.testing.assert_array_equal(last.captured.frame.image, video.read(video_frame))
 
-    # A frame the recorder filled shows the results of the recorded frame it repeats.
+    # A frame recorded without results shows the latest results before it, as the live window did.
     window.seek_to_frame(22)
     qtbot.waitUntil(lambda: window.last_displayed.captured.frame.index == 22, timeout=10_000)
     assert session.result_at(22) is None and window.last_displayed.result.frame == 19
@@ -284,7 +370,7 @@ def test_review_replays_recorded_results_without_the_engine_and_seeks_to_markers
     # Markers: listed in the dock, drawn on the timeline, and a click seeks to the marker's frame.
     assert window.review.dock.isVisible()
     markers = session.markers
-    assert [m.video_frame for m in markers] == [15, 30, 45]  # the filled gap keeps video and source frames aligned
+    assert [m.video_frame for m in markers] == [15, 30, 45]  # frames without results keep their place
     assert window.timeline.markers() == [(m.time_s, m.text) for m in markers]
     texts = [window.review.marker_list.item(i).text() for i in range(window.review.marker_list.count())]
     assert texts == ["00:00  [1] event 1", "00:01  [m] door opened", "00:01  [2] event 2"]
@@ -367,7 +453,7 @@ def test_review_of_a_cut_off_frames_csv_draws_no_stale_boxes_and_marks_the_gap(
     cut = tmp_path / "cut"
     shutil.copytree(recorded_session, cut)
     lines = (cut / "frames.csv").read_text().splitlines(keepends=True)
-    (cut / "frames.csv").write_text("".join(lines[:31]))  # header + 30 rows: video frames 0-19 and 25-34
+    (cut / "frames.csv").write_text("".join(lines[:36]))  # header + 35 rows: video frames 0-34
     session = Session.load(cut)
     assert session.frames_without_results == range(35, 60)
     window = make_window()
@@ -406,7 +492,7 @@ def test_sigterm_finishes_a_recording_before_the_window_closes(make_window, qtbo
     assert not window.recording.active
     session = Session.load(folder)
     assert session.complete and session.info["stopped_by"] == "window closed"
-    assert session.info["frames_recorded"] == len(session.results) > 3 and session.missing_results() is None
+    assert session.info["frames_recorded"] == len(frame_rows(folder)) > 3 and session.missing_results() is None
 
 
 def test_a_gui_recording_of_a_folder_names_each_image_and_counts_an_unreadable_one(make_window, qtbot, tmp_path):
@@ -414,22 +500,23 @@ def test_a_gui_recording_of_a_folder_names_each_image_and_counts_an_unreadable_o
 
     folder = tmp_path / "stills"
     folder.mkdir()
-    for index in range(4):
+    for index in range(6):
         image = np.full((240, 320, 3), 110, np.uint8)
         image[40:200, 80:240] = load_face(DEFAULT_FACES[index % 2], 160)
         cv2.imwrite(str(folder / f"still_{index}.png"), image)
-    (folder / "still_2.png").write_bytes(b"not a png")
+    (folder / "still_4.png").write_bytes(b"not a png")
     window = make_window()
-    window.set_playing(False)
     assert window.open_source_spec(str(folder))
+    window.set_playing(False)  # before the unreadable still, 4 stills (133 ms) on
     session_dir = window.recording.start(SessionMetadata("P13"), tmp_path / "sessions")
     assert session_dir is not None
+    window.seek_to_frame(0)  # the stills shown before the recording began are recorded too
     window.set_playing(True)
     qtbot.waitUntil(lambda: not window.recording.active, timeout=30_000)  # the folder ended
     session = Session.load(session_dir)
-    assert session.info["source_damage"] == {"skipped_frames": [2], "missing_at_end": 0}
+    assert session.info["source_damage"] == {"skipped_frames": [4], "missing_at_end": 0}
     rows = list(csv.DictReader(open(session_dir / "frames.csv", newline="")))
-    files = [row["source_file"] for row in rows]  # the live view may drop a still on a busy machine
-    assert files and files == sorted(set(files)) and set(files) <= {"still_0.png", "still_1.png", "still_3.png"}
-    ids = [row["face_id"] for row in rows]
-    assert len(set(ids)) == len(rows) and "" not in ids  # a new face on every image
+    # Every readable still, once; one the live view skipped on a busy machine has no results.
+    assert [row["source_file"] for row in rows] == [f"still_{index}.png" for index in (0, 1, 2, 3, 5)]
+    ids = [row["face_id"] for row in rows if row["processed"] == "1"]
+    assert ids and len(set(ids)) == len(ids) and "" not in ids  # a new face on every image

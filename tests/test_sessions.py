@@ -33,7 +33,7 @@ from fer_live.pipeline.sources import Frame
 from fer_live.results import FaceResult, FrameResult
 from fer_live.sessions.files import parse_marker_labels
 from fer_live.sessions.reader import Session
-from fer_live.sessions.recorder import Recorder, SessionMetadata, new_session_dir
+from fer_live.sessions.recorder import Recorder, SessionMetadata, SourceStep, new_session_dir
 from fer_live.sessions.summary import marker_intervals
 from tests.bad_inputs import VanishingCamera
 from tests.videos import DEFAULT_FACES, make_face_video
@@ -207,8 +207,12 @@ def test_record_api_markers_and_reader_mapping(tmp_path):
         segment = expected_segment[video_frame]
         assert (path.name, index) == (f"segment_{segment:04d}.avi", video_frame - starts[segment])
         found = session.result_at(video_frame)
-        assert found.frame == video_frame + 100 and len(found.faces) == video_frame % 3
+        assert found.frame == video_frame and len(found.faces) == video_frame % 3  # the recording's frame
         assert found.time_s == pytest.approx(video_frame / 10, abs=1e-3)  # session time from the first frame
+    rows = read_rows(tmp_path / "s" / "frames.csv")
+    assert {(int(r["video_frame"]), int(r["source_frame"]), r["source_loop"]) for r in rows} == {
+        (video_frame, video_frame + 100, "0") for video_frame in range(25)
+    }  # the source's own frame index beside it
     assert session.result_at(25) is None
     assert [m.text for m in session.markers] == ["event 1: go", "free text"]
     assert session.video_frame_at(1.25) == 12
@@ -249,24 +253,41 @@ def test_a_marker_keeps_the_moment_it_was_asked_for(tmp_path):
     ]
 
 
-def test_dropped_frames_are_filled_so_the_video_keeps_its_rate(tmp_path):
-    """A live view records only the frames inference kept: the gaps are filled with the previous
-    image (up to 3 s); a longer jump or one back in time (pause, seek) restarts the video clock."""
+def test_frames_without_results_are_recorded_once_and_the_clock_never_goes_back(tmp_path):
+    """Every frame given is in the video once, those without results (a live view skipped them) as
+    rows without results; the recording's clock goes on by the source's time, and by one frame
+    period where the source jumped (a seek, a loop) or its clock did not advance."""
     recorder = Recorder(
-        tmp_path / "s", source="camera 0", fps=10, settings={}, device="CPU",
-        weights={"file": "none", "sha256": "", "model_version": "unknown"}, is_live=True,
+        tmp_path / "s", source="video.mp4", fps=10, settings={}, device="CPU",
+        weights={"file": "none", "sha256": "", "model_version": "unknown"},
     )  # fmt: skip
-    times = [0.0, 0.1, 0.5, 0.6, 10.0, 10.1, 2.0]
-    for index, time_s in enumerate(times):
+    # (source frame, source time, processed, how it follows the frame before)
+    given = [
+        (5, 0.5, True, SourceStep.NEXT), (6, 0.6, False, SourceStep.NEXT), (7, 0.7, True, SourceStep.NEXT),
+        (0, 0.0, True, SourceStep.WRAP), (1, 0.1, False, SourceStep.NEXT), (9, 0.9, True, SourceStep.SEEK),
+        (9, 0.9, True, SourceStep.NEXT),
+    ]  # fmt: skip
+    for index, (source_frame, time_s, processed, step) in enumerate(given):
         image = np.full((32, 32, 3), 30 * index, np.uint8)
-        recorder.write(Frame(index, time_s, image), FrameResult(index, time_s))
+        result = FrameResult(source_frame, time_s) if processed else None
+        recorder.write(Frame(source_frame, time_s, image), result, step=step)
     recorder.finish()
+    rows = read_rows(tmp_path / "s" / "frames.csv")
+    assert [int(r["frame"]) for r in rows] == [int(r["video_frame"]) for r in rows] == list(range(7))
+    assert [float(r["time_s"]) for r in rows] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    assert [(int(r["source_frame"]), int(r["source_loop"])) for r in rows] == [
+        (5, 0), (6, 0), (7, 0), (0, 1), (1, 1), (9, 1), (9, 1)
+    ]  # fmt: skip
+    assert [r["processed"] for r in rows] == ["1", "0", "1", "1", "0", "1", "1"]
+    info = json.loads((tmp_path / "s" / "session.json").read_text())
+    assert (info["frames_recorded"], info["unprocessed_frames"], info["video_frames"]) == (7, 2, 7)
+    assert (info["source_wraps"], info["source_seeks"], info["duration_s"]) == (1, 1, 0.6)
     session = Session.load(tmp_path / "s")
-    assert session.video_frames == [0, 1, 5, 6, 7, 8, 9]
-    assert session.info["filled_frames"] == 3 and session.video_frame_count == 10
-    assert [int(round(frame.image.mean() / 30)) for frame in session.open_video()] == [0, 1, 1, 1, 1, 2, 3, 4, 5, 6]
-    assert session.result_at(3) is None and session.latest_result(3).frame == 1
-    assert session.time_at(3) == pytest.approx(0.3) and session.time_at(5) == pytest.approx(0.5)
+    assert session.video_frames == [0, 2, 3, 5, 6] and session.unprocessed_frames == [1, 4]
+    assert session.missing_results() is None and session.unprocessed_note().startswith("2 of the 7 recorded frames")
+    assert [int(round(frame.image.mean() / 30)) for frame in session.open_video()] == list(range(7))
+    assert session.result_at(1) is None and session.latest_result(1).frame == 0
+    assert session.time_at(4) == pytest.approx(0.4) and session.duration_s == pytest.approx(0.6)
 
 
 def test_report_numbers_match_a_direct_computation(api_session, tmp_path):

@@ -155,7 +155,7 @@ def _record(source, pipeline, recorder, args, stop, marker_lines, lsl, landmarks
     from fer_live.pipeline.pacing import FramePacer
 
     pacer = FramePacer() if args.realtime and not source.is_live else None
-    first_time_s = last_time_s = stopped_by = None
+    first_time_s = stopped_by = None
     for frame in source:
         if stop.requested:
             stopped_by = "interrupt"
@@ -175,23 +175,21 @@ def _record(source, pipeline, recorder, args, stop, marker_lines, lsl, landmarks
             landmarks.add(result)
         # Stamped when captured in real time; a file read as fast as it goes follows its own clock.
         lsl.push(result, captured_at if pacer is not None or source.is_live else None)
-        _note_calibrations(pipeline, recorder, frame.time_s)
+        _note_calibrations(pipeline, recorder)
         _drain_markers(marker_lines, recorder, lsl)
-        last_time_s = frame.time_s
     # Baselines still being collected when the recording stops (a clip shorter than
     # --calibrate-seconds) end with it, as annotate's do: each is recorded, a refusal said.
-    if last_time_s is not None:
-        pipeline.finish_calibrations()
-        _note_calibrations(pipeline, recorder, last_time_s)
+    pipeline.finish_calibrations()
+    _note_calibrations(pipeline, recorder)
     return stopped_by or ("interrupt" if stop.requested else "source ended")
 
 
-def _note_calibrations(pipeline, recorder, time_s: float) -> None:
+def _note_calibrations(pipeline, recorder) -> None:
     """Baselines that were collected (or refused) this frame go into session.json; refusals are told."""
     while pipeline.calibration_outcomes:
         outcome = pipeline.calibration_outcomes.pop(0)
         recorder.add_calibration(
-            outcome.track_id, time_s, outcome.baseline.to_dict() if outcome.baseline else None, outcome.refusal
+            outcome.track_id, outcome.baseline.to_dict() if outcome.baseline else None, outcome.refusal
         )
         if outcome.refusal:
             print(

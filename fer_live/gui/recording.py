@@ -1,8 +1,9 @@
 """Recording a research session from the live window: Record button / Ctrl+R, marker keys, status line.
 
-The InferenceThread writes every frame it processes, with its result, into the Recorder (see
-`InferenceThread.set_recorder`), so frames the display skips are still recorded and the GUI thread
-never encodes video. This controller starts and stops the recorder and adds markers from the GUI.
+The InferenceThread writes every captured frame into the Recorder, with its result where it
+processed the frame and without results where it skipped it (see `InferenceThread.set_recorder`),
+so the session's video holds every frame the source gave and the GUI thread never encodes video.
+This controller starts and stops the recorder and adds markers from the GUI.
 """
 
 from __future__ import annotations
@@ -128,8 +129,10 @@ class SessionRecording(QObject):
         except FerLiveError as exc:
             self.window.show_error(f"Recording not finished properly: {exc}")
             return
+        unprocessed = recorder.unprocessed_frames
+        without_results = f", {unprocessed} of them without results (the model skipped them)" if unprocessed else ""
         self.window.statusBar().showMessage(
-            f"Session saved: {recorder.path} ({recorder.frames_recorded} frames, "
+            f"Session saved: {recorder.path} ({recorder.frames_recorded} frames{without_results}, "
             f"{format_clock(recorder.duration_s)}, {len(recorder.markers)} markers)"
         )
 

@@ -37,7 +37,8 @@ class SessionReplayThread(CaptureThread):
 
     def deliver(self, captured: CapturedFrame) -> None:
         frame = captured.frame
-        # A frame that repeats the previous image (a gap the recorder filled) shows that image's results.
+        # A frame without results of its own (one the model did not process, or in an older session
+        # a copy of the previous image) shows the latest results before it, as the live window did.
         result = self.session.latest_result(frame.index) or FrameResult(frame.index, frame.time_s)
         if self.frames.put(ProcessedFrame(captured, result)):
             self.result_ready.emit()

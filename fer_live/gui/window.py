@@ -3,7 +3,7 @@
 The window only draws. A CaptureThread reads the source and an InferenceThread runs the Pipeline;
 the newest result reaches the GUI thread through a signal. `display_frame` draws any (frame, result)
 pair: reviewing a recorded session feeds it the results read from frames.csv instead (review.py),
-and recording writes what inference processed (recording.py).
+and recording writes every captured frame, with its results where inference processed it (recording.py).
 """
 
 from __future__ import annotations
@@ -217,9 +217,14 @@ class MainWindow(QMainWindow):
 
     def play_source(self, source: Source, name: str, spec: str = "") -> None:
         """Start capturing `source` for inference (closing the previous one); the window owns it from now on."""
-        self._start_capture(
-            CaptureThread(source, self._frames, paced=self.paced, loop=self.settings.loop_video), name, spec
+        capture = CaptureThread(
+            source,
+            self._frames,
+            paced=self.paced,
+            loop=self.settings.loop_video,
+            keep_for_recording=self.inference.keep_for_recording,
         )
+        self._start_capture(capture, name, spec)
 
     def play_session(self, session: Session) -> None:
         """Play a recorded session with the results recorded for each frame (no inference)."""

@@ -3,7 +3,9 @@
 Capture reads frames (paced to the file's frame rate, like a camera) into a one-frame slot;
 inference takes the newest frame, runs the Pipeline and puts the result into a second one-item
 slot for the GUI. Both slots drop stale items, so when inference or drawing is slower than the
-source, frames are skipped and capture-to-display latency does not grow.
+source, frames are skipped and capture-to-display latency does not grow. A recording still gets
+every captured frame: capture also hands each one to inference's recording queue, and the frames
+inference skipped are written, without results, before the next one it processed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QThread, Signal
@@ -24,11 +28,17 @@ from fer_live.pipeline.pacing import FramePacer
 from fer_live.pipeline.slots import LatestSlot
 from fer_live.pipeline.sources import Frame, Source
 from fer_live.results import FrameResult
-from fer_live.sessions.recorder import Recorder
+from fer_live.sessions.recorder import Recorder, SourceStep
 
 # Every seek, loop and new source starts a new generation; results of an older one are stale.
 _generations = itertools.count(1)
 _generations_lock = threading.Lock()
+
+
+# Captured frames a recording holds while inference has not reached them (2 s at 30 fps): beyond,
+# the oldest are written without results at once, so a stalled inference (a model loading after a
+# settings change) does not pile frames up in memory.
+MAX_UNWRITTEN_FRAMES = 60
 
 
 def next_generation() -> int:
@@ -59,10 +69,20 @@ class CaptureThread(QThread):
     reached_end = Signal()  # a file ended and loop is off; capture pauses
     session = None  # the recorded session being replayed (gui/review.py), None for a live source or file
 
-    def __init__(self, source: Source, frames: LatestSlot[CapturedFrame], paced: bool = True, loop: bool = True):
+    def __init__(
+        self,
+        source: Source,
+        frames: LatestSlot[CapturedFrame],
+        paced: bool = True,
+        loop: bool = True,
+        keep_for_recording: Callable[[CapturedFrame], None] | None = None,
+    ):
+        """`keep_for_recording` is given every frame delivered, before inference can take it
+        (InferenceThread.keep_for_recording)."""
         super().__init__()
         self.source = source
         self.frames = frames
+        self.keep_for_recording = keep_for_recording
         self.paced = paced and not source.is_live
         self.loop = loop
         self.frames_read = 0
@@ -151,7 +171,9 @@ class CaptureThread(QThread):
             self.frames_read += 1
 
     def deliver(self, captured: CapturedFrame) -> None:
-        """Hand a frame on (to inference); a replay of recorded results delivers elsewhere."""
+        """Hand a frame on (to a recording, then to inference); a replay of recorded results delivers elsewhere."""
+        if self.keep_for_recording is not None:
+            self.keep_for_recording(captured)
         self.frames.put(captured)
 
     def _interrupted_within(self, delay: float, generation: int) -> bool:
@@ -193,14 +215,40 @@ class InferenceThread(QThread):
         # Held while a frame is written, so detaching waits for that write and finish() never races it.
         self._recorder_lock = threading.Lock()
         self._recorder: Recorder | None = None
+        # Frames captured while recording and not written yet, in capture order (taken under
+        # _recorder_lock first when frames are written from it, so they are written in that order).
+        self._unwritten: deque[CapturedFrame] = deque()
+        self._unwritten_lock = threading.Lock()
+        self._keeping = False  # capture's frames go into _unwritten
+        self._recorded_generation: int | None = None  # of the last frame written
         self.lsl: LslOutput | None = None  # streams every processed frame when set (gui/lsl.py)
-        self._last_time_s = 0.0
 
     def set_recorder(self, recorder: Recorder | None) -> None:
-        """Record every frame processed from now on into `recorder` (None: stop). Recording here
-        rather than in the GUI thread keeps frames the display drops, and the GUI free of encoding."""
+        """Record every frame captured from now on into `recorder`, each with its result when
+        inference processes it (None: stop; the frames captured before, which inference has not
+        reached, are written without results). Recording here rather than in the GUI thread keeps
+        the GUI free of encoding."""
         with self._recorder_lock:
+            with self._unwritten_lock:
+                left = list(self._unwritten)
+                self._unwritten.clear()
+                self._keeping = recorder is not None
+            self._write_in_order(left)
             self._recorder = recorder
+            self._recorded_generation = None
+
+    def keep_for_recording(self, captured: CapturedFrame) -> None:
+        """Capture's every frame (any thread): while recording, it waits here until it is written."""
+        with self._unwritten_lock:
+            if not self._keeping:
+                return
+            self._unwritten.append(captured)
+            overdue = len(self._unwritten) > MAX_UNWRITTEN_FRAMES
+        if overdue:
+            with self._recorder_lock:
+                with self._unwritten_lock:
+                    frames = [self._unwritten.popleft() for _ in range(len(self._unwritten) - MAX_UNWRITTEN_FRAMES)]
+                self._write_in_order(frames)
 
     def request_calibration(self, face_ids: list[int] | None, seconds: float) -> None:
         """Collect neutral baselines for these faces (None: every face) from the next frame on."""
@@ -249,7 +297,6 @@ class InferenceThread(QThread):
                 self._record(captured, result)
                 if self.lsl is not None:
                     self.lsl.push(result, captured.captured_at)
-                self._last_time_s = frame.time_s
                 while self.pipeline.calibration_outcomes:
                     outcome = self.pipeline.calibration_outcomes.pop(0)
                     baseline = outcome.baseline.to_dict() if outcome.baseline else None
@@ -264,21 +311,46 @@ class InferenceThread(QThread):
             self.pipeline.close()
 
     def _record(self, captured: CapturedFrame, result: FrameResult) -> None:
+        """Write a processed frame with its result, after the frames captured before it that
+        inference skipped (without results). A frame captured before the recording began, or
+        already written without results, is not written again."""
         with self._recorder_lock:
+            with self._unwritten_lock:
+                if not any(kept is captured for kept in self._unwritten):
+                    return
+                skipped = []
+                while (kept := self._unwritten.popleft()) is not captured:
+                    skipped.append(kept)
+            self._write_in_order(skipped)
+            self._write_in_order([captured], result)
+
+    def _write_in_order(self, frames: list[CapturedFrame], last_result: FrameResult | None = None) -> None:
+        """Write `frames` (the last one with `last_result`, the others without results) to the
+        recorder, under _recorder_lock. A write that fails (the disk is full) detaches the recorder:
+        inference and display go on."""
+        for captured in frames:
             if self._recorder is None:
                 return
+            step = SourceStep.NEXT
+            if self._recorded_generation not in (None, captured.generation):
+                step = SourceStep.WRAP if captured.starts_over else SourceStep.SEEK
+            self._recorded_generation = captured.generation
+            result = last_result if captured is frames[-1] else None
             try:
-                self._recorder.write(captured.frame, result, wall_clock_iso_at(captured.captured_at))
-            except FerLiveError as exc:  # e.g. the disk is full: inference and display go on
+                self._recorder.write(captured.frame, result, wall_clock_iso_at(captured.captured_at), step)
+            except FerLiveError as exc:
                 self.recording_failed.emit(self._recorder, str(exc))
                 self._recorder = None
+                with self._unwritten_lock:
+                    self._unwritten.clear()
+                    self._keeping = False
 
     def _note_calibration(self, face_ids: list[int] | None, baseline: dict | None, refusal: str | None) -> None:
         with self._recorder_lock:
             if self._recorder is None:
                 return
             for face_id in face_ids if face_ids is not None else [None]:
-                self._recorder.add_calibration(face_id, self._last_time_s, baseline, refusal)
+                self._recorder.add_calibration(face_id, baseline, refusal)
 
     def _apply_pending_settings(self) -> None:
         with self._lock:

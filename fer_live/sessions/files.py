@@ -20,9 +20,12 @@ SEGMENT_NAME = "segment_{:04d}.avi"
 # Motion JPEG in AVI: every frame is a key frame (exact seeking), and a file cut short by a kill
 # still decodes up to its last whole frame, unlike an mp4 whose index is written on close.
 SEGMENT_FOURCC = "MJPG"
-# Columns frames.csv adds to the results schema; source_file names the image of an image-folder
-# source (each image a still of its own), empty for video and cameras.
-FRAME_EXTRA_COLUMNS = ("wall_time", "video_frame", "source_file")
+# Columns frames.csv adds to the results schema (whose `frame` and `time_s` are the recording's:
+# fer_live.sessions.recorder). source_file names the image of an image-folder source (each image a
+# still of its own), empty for video and cameras; source_frame and source_loop say where the frame
+# was in the source (its frame index, and how many times a looping file had started over);
+# processed is 0 for a frame recorded without results (the model did not process it).
+FRAME_EXTRA_COLUMNS = ("wall_time", "video_frame", "source_file", "source_frame", "source_loop", "processed")
 MARKER_COLUMNS = ("time_s", "video_frame", "wall_time", "key", "label", "note")
 MARKER_KEYS = tuple("123456789")
 TEXT_MARKER_KEY = "m"

@@ -45,29 +45,35 @@ class Segment:
         return self.first_frame + self.frames
 
 
+@dataclass(frozen=True)
+class FrameRows:
+    """What frames.csv holds: the results of the processed frames, and the recorded frames without
+    results (the model did not process them: a live view skips frames while inference catches up)."""
+
+    results: list[FrameResult]
+    video_frames: list[int]  # of each result
+    unprocessed: list[tuple[int, float]]  # (video frame, session time) of each frame without results
+
+
 class Session:
     """A recorded session. `results[i]` is the FrameResult of video frame `video_frames[i]`
-    (ascending; frames in between repeat the previous image) and its `time_s` counts from the
-    start of the recording."""
+    (ascending) and its `time_s` counts from the start of the recording. The video frames in
+    between are frames recorded without results (`unprocessed_frames`) or, in sessions recorded
+    before fer_live recorded every captured frame, copies of the previous image."""
 
-    def __init__(
-        self,
-        path: Path,
-        info: dict,
-        results: list[FrameResult],
-        video_frames: list[int],
-        markers: list[Marker],
-        segments: list[Segment],
-    ):
+    def __init__(self, path: Path, info: dict, rows: FrameRows, markers: list[Marker], segments: list[Segment]):
         self.path = path
         self.info = info
-        self.results = results
-        self.video_frames = video_frames
+        self.results = rows.results
+        self.video_frames = rows.video_frames
+        self.unprocessed_frames = [video_frame for video_frame, _ in rows.unprocessed]
         self.markers = markers
         self.segments = segments
-        self._result_index = {frame: i for i, frame in enumerate(video_frames)}
+        self._result_index = {frame: i for i, frame in enumerate(self.video_frames)}
         self._segment_starts = [segment.first_frame for segment in segments]
-        self._times = [result.time_s for result in results]
+        self._times = [result.time_s for result in self.results]
+        self._row_times = dict(zip(self.video_frames, self._times, strict=True)) | dict(rows.unprocessed)
+        self._last_row = max(self._row_times, default=-1)
 
     @classmethod
     def load(cls, path: str | Path) -> Session:
@@ -80,7 +86,7 @@ class Session:
         damage = _info_damage(info)
         if damage is not None:
             raise FerLiveError(f"{path / SESSION_JSON} is damaged: {damage}")
-        results, video_frames = _read_frames(path / FRAMES_CSV)
+        rows = _read_frames(path / FRAMES_CSV)
         markers = _read_markers(path / MARKERS_CSV)
         segments = [
             Segment(path / s["file"], int(s["first_frame"]), int(s["frames"]), int(s["width"]), int(s["height"]))
@@ -90,7 +96,7 @@ class Session:
             unclosed = _unclosed_segment(path, segments)
             if unclosed is not None:
                 segments.append(unclosed)
-        return cls(path, info, results, video_frames, markers, segments)
+        return cls(path, info, rows, markers, segments)
 
     @property
     def complete(self) -> bool:
@@ -109,19 +115,31 @@ class Session:
 
     @property
     def frames_without_results(self) -> range:
-        """Video frames after the last frames.csv row: recorded, but their results are lost (a cut-off
+        """Video frames after the last frames.csv row: recorded, but their rows are lost (a cut-off
         or emptied frames.csv). Review shows them without boxes. For a recording killed mid-frame,
         the one frame whose row was never written is not counted."""
-        last = self.video_frames[-1] if self.video_frames else -1
         end = self.video_frame_count - (0 if self.complete else 1)
-        return range(last + 1, max(last + 1, end))
+        return range(self._last_row + 1, max(self._last_row + 1, end))
+
+    def unprocessed_note(self) -> str | None:
+        """How many recorded frames have no results because the model did not process them, in one
+        line; None when the model processed every frame."""
+        if not self.unprocessed_frames:
+            return None
+        recorded = len(self.results) + len(self.unprocessed_frames)
+        return (
+            f"{len(self.unprocessed_frames)} of the {recorded} recorded frames "
+            f"({100 * len(self.unprocessed_frames) / recorded:.0f}%) have no results: the live window "
+            "skipped them while the model caught up (they are in the video, and in frames.csv with processed 0)"
+        )
 
     def missing_results(self) -> str | None:
         """Why frames.csv holds fewer frames than were recorded, in one line; None when it holds them all."""
         expected = self.recorded_frames
         gap = self.frames_without_results
-        if expected is not None and len(self.results) < expected or len(gap) > 0:
-            count = f"{len(self.results)} of the {expected}" if expected is not None else f"{len(self.results)}"
+        rows = len(self.results) + len(self.unprocessed_frames)
+        if expected is not None and rows < expected or len(gap) > 0:
+            count = f"{rows} of the {expected}" if expected is not None else f"{rows}"
             where = (
                 f"; no results after {self.duration_s:.2f} s (video frames {gap.start}-{gap.stop - 1})" if gap else ""
             )
@@ -138,30 +156,33 @@ class Session:
 
     @property
     def duration_s(self) -> float:
-        return self.results[-1].time_s if self.results else 0.0
+        """Session time of the last frames.csv row."""
+        return self._row_times.get(self._last_row, 0.0)
 
     @property
     def times(self) -> np.ndarray:
         return np.array(self._times, dtype=np.float64)
 
     def result_at(self, video_frame: int) -> FrameResult | None:
-        """The results recorded with video frame `video_frame`; None for a frame that repeats the
-        previous image to fill a gap (see Recorder) or that frames.csv has no row for."""
+        """The results recorded with video frame `video_frame`; None for a frame recorded without
+        results, one that repeats the previous image (older sessions), or one without a row."""
         index = self._result_index.get(video_frame)
         return None if index is None else self.results[index]
 
     def latest_result(self, video_frame: int) -> FrameResult | None:
         """The results on screen at video frame `video_frame`: its own, or those of the last
-        recorded frame before it (for overlays during playback); None after the last row (see
-        `frames_without_results`), where showing the last results would be stale."""
+        processed frame before it (for overlays during playback, as the live window showed them);
+        None after the last row (see `frames_without_results`), where they would be stale."""
         index = bisect.bisect_right(self.video_frames, video_frame) - 1
-        if index < 0 or video_frame > self.video_frames[-1]:
+        if index < 0 or video_frame > self._last_row:
             return None
         return self.results[index]
 
     def time_at(self, video_frame: int) -> float:
-        """Session time of a video frame: its row's time, or for gap fillers the last row's time
-        plus a frame period per frame since."""
+        """Session time of a video frame: its row's time, or for a frame without a row (a gap an
+        older recorder filled, rows lost) the last result's time plus a frame period per frame since."""
+        if video_frame in self._row_times:
+            return self._row_times[video_frame]
         index = bisect.bisect_right(self.video_frames, video_frame) - 1
         if index < 0:
             return video_frame / self.fps
@@ -316,16 +337,21 @@ def _is_count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _read_frames(path: Path) -> tuple[list[FrameResult], list[int]]:
-    rows = read_csv_rows(path)
-    results, video_frames = [], []
+def _read_frames(path: Path) -> FrameRows:
+    """frames.csv's frames; a file from before the `processed` column has results for every row."""
+    rows = FrameRows([], [], [])
     try:
-        for result, first_row in parse_rows(rows):
-            results.append(result)
-            video_frames.append(int(first_row["video_frame"]))
+        for result, first_row in parse_rows(read_csv_rows(path)):
+            video_frame = int(first_row["video_frame"])
+            if first_row.get("processed") == "0":
+                rows.unprocessed.append((video_frame, result.time_s))
+            else:
+                rows.results.append(result)
+                rows.video_frames.append(video_frame)
     except (KeyError, TypeError, ValueError) as exc:
-        raise FerLiveError(f"{path} is corrupt after {len(results)} frames ({exc.__class__.__name__}: {exc})") from exc
-    return results, video_frames
+        read = len(rows.results) + len(rows.unprocessed)
+        raise FerLiveError(f"{path} is corrupt after {read} frames ({exc.__class__.__name__}: {exc})") from exc
+    return rows
 
 
 def _read_markers(path: Path) -> list[Marker]:

@@ -15,6 +15,7 @@ import shutil
 import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,7 +51,6 @@ DEFAULT_SEGMENT_SECONDS = 2.0
 # Room a session keeps free on its disk to close its files (AVI index, CSVs, session.json written
 # beside the old one); with the next frame's room on top, recording stops cleanly below it.
 FINISH_RESERVE_BYTES = 256 * 1024
-MAX_FILLED_GAP_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,14 @@ def create_session_dir(path: str | Path) -> Path:
     return path
 
 
+class SourceStep(Enum):
+    """How a recorded frame follows the one recorded before it on the source."""
+
+    NEXT = "the source's next frame"
+    SEEK = "the source was sought to another position"
+    WRAP = "a looping file started over"
+
+
 class _SegmentWriter:
     """One closed-on-demand video file of the session."""
 
@@ -128,11 +136,18 @@ class _SegmentWriter:
 class Recorder:
     """Records one session into `out_dir`, a new or empty folder (see `check_session_dir`).
 
-    `write(frame, result)` for every frame, `add_marker(...)` at any time, `finish(reason)` once.
-    Session times (`time_s` in frames.csv and markers.csv) count from the first recorded frame on
-    the source's clock; `frame` keeps the source's frame index; `video_frame` is the frame's index
-    in the recorded video. With `fill_gaps`, frames the caller skipped (a live view dropping frames
-    while inference catches up) are filled with the previous image, so the video keeps `fps`.
+    `write(frame, result)` for every captured frame, `add_marker(...)` at any time, `finish(reason)`
+    once. A frame the model did not process (a live view skips frames while inference catches up)
+    is written with `result` None: its image goes into the video like any other, and its frames.csv
+    row has no results (`processed` 0), so the video holds every captured frame once and nothing else.
+
+    The recording has its own clock: `frame` counts the recorded frames from 0 (it equals
+    `video_frame`, the frame's index in the recorded video), and `time_s` (frames.csv and
+    markers.csv) runs from 0 at the first frame, going on by the source's own time between one
+    frame and the next, and by one frame period where the source jumped (a seek, a looping file
+    starting over, a clock that did not advance), so it never goes back. Where the frame was in the
+    source stays beside it: `source_frame` (the source's frame index) and `source_loop` (how many
+    times a looping file had started over).
     """
 
     def __init__(
@@ -148,7 +163,6 @@ class Recorder:
         marker_labels: dict[str, str] | None = None,
         segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
         is_live: bool = False,
-        fill_gaps: bool = True,
     ):
         if not fps > 0:
             raise FerLiveError(f"frame rate must be positive, not {fps}")
@@ -160,14 +174,12 @@ class Recorder:
         self._segment_frames = max(1, round(self.fps * segment_seconds))
         self._lock = threading.Lock()
         self._segment: _SegmentWriter | None = None
-        self._first_time_s: float | None = None
+        self._last_source_time_s: float | None = None  # the source's time of the last recorded frame
         self._last_time_s = 0.0
         self._last_video_frame = 0
-        self._previous_image = None
-        self._clock_anchor = (0.0, 0)  # (session time, video frame) the video clock counts from
-        self.fill_gaps = fill_gaps
-        self.frames_recorded = 0  # frames given to write(), one frames.csv frame each
-        self.video_frames = 0  # frames in the video: the recorded ones plus gap fillers
+        self._source_loop = 0
+        self.frames_recorded = 0  # frames given to write(), one frames.csv frame and one video frame each
+        self.video_frames = 0
         self.markers: list[Marker] = []
         self.finished = False
         self.info = {
@@ -191,7 +203,12 @@ class Recorder:
             "segment_seconds": segment_seconds,
             "segments": [],
             "video_frames": 0,
-            "filled_frames": 0,
+            # Frames recorded without results: the model did not process them (a live view skips
+            # frames while inference catches up). Their frames.csv rows have `processed` 0.
+            "unprocessed_frames": 0,
+            # Where the recording jumped in the source: a looping file starting over, a seek.
+            "source_wraps": 0,
+            "source_seeks": 0,
             "duration_s": 0.0,
         }
         try:
@@ -222,10 +239,10 @@ class Recorder:
         )
         recorder.set_operating_point(engine.operating_point.describe())
         if pipeline.everyone_baseline is not None:
-            recorder.add_calibration(None, 0.0, pipeline.everyone_baseline.to_dict())
+            recorder.add_calibration(None, pipeline.everyone_baseline.to_dict())
         else:
             for face_id, baseline in pipeline.baselines.by_track.items():
-                recorder.add_calibration(face_id, 0.0, baseline.to_dict())
+                recorder.add_calibration(face_id, baseline.to_dict())
         return recorder
 
     def set_operating_point(self, description: dict) -> None:
@@ -233,18 +250,16 @@ class Recorder:
             self.info["operating_point"] = description
             self._save_info()
 
-    def add_calibration(
-        self, face_id: int | None, time_s: float, baseline: dict | None = None, refusal: str | None = None
-    ) -> None:
-        """Note in session.json that from `time_s` (frame time) on `face_id` (None: every face) reads
-        through `baseline` (None with no refusal: cleared), or that its baseline was refused.
+    def add_calibration(self, face_id: int | None, baseline: dict | None = None, refusal: str | None = None) -> None:
+        """Note in session.json that from the last recorded frame on (the start, before any) `face_id`
+        (None: every face) reads through `baseline` (None with no refusal: cleared), or that its
+        baseline was refused.
 
         frames.csv rows with calibrated = 1 hold calibrated values; the raw ones follow from the
         face's latest baseline at the row's time (OperatingPoint.uncalibrate; README "Getting the right reading").
         """
         with self._lock:
-            start = self._first_time_s if self._first_time_s is not None else time_s
-            event = {"face_id": face_id, "from_time_s": round(max(0.0, time_s - start), 3)}
+            event = {"face_id": face_id, "from_time_s": round(self._last_time_s, 3)}
             event.update({"refused": refusal} if refusal else {"baseline": baseline})
             self.info.setdefault("calibration", []).append(event)
             if not self.finished:
@@ -254,34 +269,64 @@ class Recorder:
     def duration_s(self) -> float:
         return self._last_time_s
 
-    def write(self, frame: Frame, result: FrameResult, wall_time: str | None = None) -> None:
-        """Record `frame` (its clean image) and its result; `wall_time` (ISO 8601) defaults to now,
-        but a caller that knows when the frame was captured should pass that."""
+    @property
+    def unprocessed_frames(self) -> int:
+        """Frames recorded without results (the model did not process them)."""
+        return self.info["unprocessed_frames"]
+
+    def write(
+        self,
+        frame: Frame,
+        result: FrameResult | None,
+        wall_time: str | None = None,
+        step: SourceStep = SourceStep.NEXT,
+    ) -> None:
+        """Record `frame` (its clean image) and its result (None: the model did not process it);
+        `wall_time` (ISO 8601) defaults to now, but a caller that knows when the frame was captured
+        should pass that; `step` says how the frame follows the one recorded before it."""
         with self._lock:
             if self.finished:
                 raise FerLiveError("this session has been finished; start a new recording")
             try:
-                self._write(frame, result, wall_time or wall_clock_iso())
+                self._write(frame, result, wall_time or wall_clock_iso(), step)
             except OSError as exc:
                 raise FerLiveError(f"cannot write session in {self.path}: {exc.strerror or exc}") from exc
 
-    def _write(self, frame: Frame, result: FrameResult, wall_time: str) -> None:
+    def _write(self, frame: Frame, result: FrameResult | None, wall_time: str, step: SourceStep) -> None:
         self._check_room(frame.image)
-        if self._first_time_s is None:
-            self._first_time_s = frame.time_s
+        if self._last_source_time_s is None:
             self.info["resolution"] = [frame.image.shape[1], frame.image.shape[0]]
-        session_time_s = max(0.0, frame.time_s - self._first_time_s)
-        if self.fill_gaps and self._previous_image is not None:
-            self._fill_gap(session_time_s)
+        else:
+            self._last_time_s += self._time_since_last(frame.time_s, step)
+        self._last_source_time_s = frame.time_s
+        if step is SourceStep.WRAP:
+            self._source_loop += 1
+            self.info["source_wraps"] += 1
+        elif step is SourceStep.SEEK:
+            self.info["source_seeks"] += 1
         self._last_video_frame = self._append_video(frame.image)
-        self._previous_image = frame.image
+        index = self.frames_recorded
         self.frames_recorded += 1
-        self._last_time_s = session_time_s
-        session_result = FrameResult(frame.index, session_time_s, result.faces)
+        faces = result.faces if result is not None else ()
         self._frames.write(
-            session_result,
-            {"wall_time": wall_time, "video_frame": str(self._last_video_frame), "source_file": frame.file or ""},
+            FrameResult(index, self._last_time_s, faces),
+            {
+                "wall_time": wall_time,
+                "video_frame": str(self._last_video_frame),
+                "source_file": frame.file or "",
+                "source_frame": str(frame.index),
+                "source_loop": str(self._source_loop),
+                "processed": "0" if result is None else "1",
+            },
         )
+        if result is None:
+            self.info["unprocessed_frames"] += 1
+
+    def _time_since_last(self, source_time_s: float, step: SourceStep) -> float:
+        """Recording time from the last recorded frame to this one: the source's own time between
+        them, or one frame period where the source jumped or its clock did not advance."""
+        elapsed = source_time_s - self._last_source_time_s
+        return elapsed if step is SourceStep.NEXT and elapsed > 0 else 1.0 / self.fps
 
     def _check_room(self, image) -> None:
         """Stop before the disk is full: there OpenCV's video writer fails without an error (frames
@@ -296,20 +341,6 @@ class Recorder:
                 f"the disk holding {self.path} is nearly full ({free // 1024} KiB left): recording stopped, "
                 f"the {self.frames_recorded} frames before it are kept"
             )
-
-    def _fill_gap(self, session_time_s: float) -> None:
-        """Repeat the previous image for frames the caller skipped (a live view that drops frames
-        while inference catches up), so the video keeps the source's frame rate and plays at real
-        speed. A jump longer than MAX_FILLED_GAP_S, or back in time, is a pause or a seek: the
-        video clock restarts there instead."""
-        anchor_time_s, anchor_frame = self._clock_anchor
-        missing = anchor_frame + round((session_time_s - anchor_time_s) * self.fps) - self.video_frames
-        if not -1 <= missing <= MAX_FILLED_GAP_S * self.fps:
-            self._clock_anchor = (session_time_s, self.video_frames)
-            return
-        for _ in range(missing):
-            self._append_video(self._previous_image)
-            self.info["filled_frames"] += 1
 
     def _append_video(self, image) -> int:
         """Write `image` as the next video frame; returns its index. A full segment is closed here,

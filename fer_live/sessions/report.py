@@ -353,7 +353,7 @@ def _overview(session: Session) -> str:
         ["start", str(info.get("start_time"))],
         ["end", str(info.get("end_time") or "— (recording was cut short)")],
         ["stopped by", str(info.get("stopped_by") or "—")],
-        ["duration", f"{session.duration_s:.1f} s, {len(session.results)} frames"],
+        ["duration", _duration(session)],
         ["source", f"{info.get('source')} ({info.get('resolution')}, {info.get('fps')} fps)"],
         ["device", str(info.get("device"))],
         ["weights", f"{weights.get('file')} (sha256 {weights.get('sha256')}, model {weights.get('model_version')})"],
@@ -362,6 +362,12 @@ def _overview(session: Session) -> str:
         ["fer_live", str(info.get("app_version"))],
     ]
     return _table(["", ""], [[key, value] for key, value in rows])
+
+
+def _duration(session: Session) -> str:
+    recorded = len(session.results) + len(session.unprocessed_frames)
+    without = len(session.unprocessed_frames)
+    return f"{session.duration_s:.1f} s, {recorded} frames" + (f" ({without} without results)" if without else "")
 
 
 def _reads_action_units(session: Session) -> bool:
@@ -407,6 +413,12 @@ def _html(session: Session, summaries, sections: list[str], left_out: list[str])
     missing = session.missing_results()
     if missing:
         notes.append(f"<p class=warn>{html.escape(missing)}: the report covers only the frames it holds.</p>")
+    unprocessed = session.unprocessed_note()
+    if unprocessed:
+        notes.append(
+            f"<p class=warn>{html.escape(unprocessed)}. Every figure and table covers the "
+            f"{len(session.results)} frames with results; times are the recording's.</p>"
+        )
     if not sections and session.results:
         notes.append("<p>No face was detected in this session.</p>")
     elif sections and not _reads_action_units(session):
