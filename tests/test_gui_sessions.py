@@ -244,6 +244,38 @@ def test_a_looping_video_is_recorded_frame_by_frame_on_the_recordings_own_clock(
     assert f"{count} frames ({len(unprocessed)} without results)" in html
 
 
+def test_blinks_per_minute_count_the_recordings_time_not_its_processed_frames(
+    make_window, qtbot, tmp_path, shared_data
+):
+    """The report's face geometry time was processed frames ÷ fps: a window recording that skipped
+    most frames looked a fraction as long as it was, and its blinks per minute as many times higher."""
+    import re
+
+    from fer_live.sessions.report import write_report
+    from tests.videos import DEFAULT_FACES, make_face_video
+
+    video = tmp_path / "two_seconds.mp4"
+    make_face_video(video, DEFAULT_FACES[:1], n_frames=60, size=(320, 240), side=140)
+    window = make_window(replace(TEST_SETTINGS, geometry=True))
+    slowed_inference(window, 0.08)
+    window.set_playing(False)
+    assert window.open_source_spec(str(video))
+    folder = window.recording.start(SessionMetadata("P15"), tmp_path / "sessions")
+    window.set_playing(True)
+    qtbot.waitUntil(lambda: not window.recording.active, timeout=60_000)  # the file ended
+    session = Session.load(folder)
+    (face_id,) = {face.face_id for result in session.results for face in result.faces}
+    measured = [r.time_s for r in session.results if (face := r.face(face_id)) is not None and face.geometry]
+    html = write_report(session, tmp_path / "report").html.read_text()
+    said = re.search(r"Face geometry over ([\d.]+) s: (\d+) blinks \(([\d.]+) per", html)
+    seconds, blinks, per_minute = said.groups()
+    # The measured frames span the recording, each standing for the time up to the next processed frame.
+    assert float(seconds) == pytest.approx(measured[-1] - measured[0] + 1 / 30, abs=0.05)
+    assert float(seconds) > 0.8 * session.duration_s
+    assert float(per_minute) == pytest.approx(60 * int(blinks) / float(seconds), rel=0.05, abs=0.1)  # 0.1 s shown
+    assert len(session.unprocessed_frames) > len(session.results)  # the window skipped most frames
+
+
 def test_record_button_asks_for_the_session_stops_on_ctrl_r_and_reports_errors(
     make_window, qtbot, one_face_video, tmp_path, monkeypatch, gui_store
 ):

@@ -193,10 +193,26 @@ def blink_onsets(results: Sequence[FrameResult], face_id: int) -> list[float]:
     return onsets
 
 
+# A gap this long between two processed frames is no time in which a face's blinks were watched (a
+# blink lasts 0.1-0.4 s): the source paused or stalled. It counts as one frame period.
+MAX_WATCHED_GAP_S = 1.0
+
+
 def geometry_seconds(results: Sequence[FrameResult], face_id: int, fps: float) -> float:
-    """How long a face was measured with geometry: its frames with geometry at `fps`."""
-    measured = sum(1 for r in results if (f := r.face(face_id)) is not None and f.geometry is not None)
-    return measured / fps if fps > 0 else 0.0
+    """How long a face was measured with geometry, on the recording's clock: each processed frame
+    that measured it stands for the time up to the next processed frame (so frames the live window
+    skipped count too), the last one for a frame period at `fps`; a gap over MAX_WATCHED_GAP_S
+    counts a frame period. Counting frames at `fps` instead made a window recording that skipped
+    frames look shorter, and its blinks per minute higher, than it was."""
+    period = 1.0 / fps if fps > 0 else 0.0
+    seconds = 0.0
+    for index, result in enumerate(results):
+        face = result.face(face_id)
+        if face is None or face.geometry is None:
+            continue
+        gap = results[index + 1].time_s - result.time_s if index + 1 < len(results) else period
+        seconds += gap if 0 < gap <= MAX_WATCHED_GAP_S else period
+    return seconds
 
 
 def write_intervals_csv(path: Path, summaries: Sequence[IntervalSummary]) -> None:
