@@ -4,6 +4,7 @@ face, the calibrated mark, refusal, clear, save/load, and the prior remembered."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -106,3 +107,69 @@ def test_settings_dialog_explains_and_keeps_the_prior(qtbot):
     dialog._prior.setCurrentIndex(dialog._prior.findData("balanced"))
     assert dialog.settings().prior == "balanced"
     assert dialog._prior.currentText() == "Posed / lab / demo (every expression equally likely)"
+
+
+def two_faces_video(path, second_from: int = 0, frames: int = 300):
+    """Two real faces side by side, drifting slowly; the right one (the one the detector lists
+    first) only from frame `second_from` on."""
+    import cv2
+
+    from fer_live.bench.videos import DEFAULT_FACES, FaceScene
+
+    scene = FaceScene(DEFAULT_FACES[:2], frames, (640, 480), 160)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
+    for index in range(frames):
+        writer.write(scene.draw(index, hidden=frozenset({1}) if index < second_from else frozenset())[0])
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def two_face_window(qtbot, tmp_path, calibratable_weights, shared_data):
+    def make(second_from: int = 0) -> MainWindow:
+        store = gui_settings.open_store(tmp_path / "gui.ini")
+        window = MainWindow(Engine(calibratable_weights, "cpu", threads=1), replace(SETTINGS, loop_video=False), store)
+        qtbot.addWidget(window)
+        window.show()
+        assert window.open_source_spec(str(two_faces_video(tmp_path / "two.mp4", second_from)))
+        return window
+
+    return make
+
+
+def face_ids_in_view(window) -> set[int]:
+    return {face.face_id for face in shown_faces(window)} if window.last_displayed is not None else set()
+
+
+def calibrated_ids(window) -> set[int]:
+    return {face.face_id for face in shown_faces(window) if face.calibrated} if window.last_displayed else set()
+
+
+def test_a_settings_change_keeps_each_baseline_with_its_face(two_face_window, qtbot, tmp_path):
+    """The left face is #1, the right one, in view from frame 20, #2 and calibrated. A new smoothing
+    value renumbered the faces in the detector's order (the right one first): the left face became
+    #2 and carried the right one's baseline, with no word said. Recorded, so frames.csv shows whose."""
+    import csv
+
+    from fer_live.sessions.recorder import SessionMetadata
+
+    window = two_face_window(second_from=20)
+    folder = window.recording.start(SessionMetadata("P16"), tmp_path / "sessions")
+    qtbot.waitUntil(lambda: face_ids_in_view(window) == {1, 2}, timeout=30_000)
+    window.select_face(2)
+    window.actions_by_name["Calibrate"].trigger()
+    qtbot.waitUntil(lambda: calibrated_ids(window) == {2}, timeout=30_000)
+    pipeline = window.inference.pipeline
+    window.apply_settings(replace(window.settings, smoothing=0.5))
+    qtbot.waitUntil(lambda: window.inference.pipeline is not pipeline, timeout=20_000)
+    processed = window.inference.frames_processed
+    qtbot.waitUntil(lambda: window.inference.frames_processed > processed + 20, timeout=30_000)
+    window.recording.stop()
+
+    rows = [row for row in csv.DictReader(open(folder / "frames.csv", newline="")) if row["face_id"]]
+    side = {row["face_id"]: set() for row in rows}
+    for row in rows:
+        side[row["face_id"]].add("right" if float(row["x"]) > 250 else "left")
+    assert side == {"1": {"left"}, "2": {"right"}}  # each number stays with its person
+    calibrated = {("right" if float(row["x"]) > 250 else "left") for row in rows if row["calibrated"] == "1"}
+    assert calibrated == {"right"}  # the baseline too, after the change as before it

@@ -359,8 +359,8 @@ class InferenceThread(QThread):
                 self._replace_pipeline(settings)
 
     def _replace_pipeline(self, settings: PipelineSettings) -> None:
-        """A pipeline with new settings that keeps the faces' baselines (under self._lock, so no
-        calibration request reaches the old pipeline after its baselines moved)."""
+        """A pipeline with new settings that keeps the faces' tracks and baselines (under self._lock,
+        so no calibration request reaches the old pipeline after its baselines moved)."""
         try:
             engine = self.pipeline.engine
             if settings.device != self.pipeline.settings.device:
@@ -370,7 +370,7 @@ class InferenceThread(QThread):
             elif settings.prior != self.pipeline.settings.prior:
                 engine.set_prior(settings.prior)
             pipeline = Pipeline(settings, engine=engine)
-            pipeline.adopt_calibration(self.pipeline)
+            pipeline.adopt_faces(self.pipeline)
         except FerLiveError as exc:
             self.failed.emit(f"settings not applied: {exc}")
             return

@@ -257,8 +257,12 @@ class Pipeline:
         """Apply these baselines (track ID → Baseline, e.g. a loaded calibration) from the next frame on."""
         self._requests.put(lambda ids, now: self.baselines.by_track.update(baselines))
 
-    def adopt_calibration(self, other: Pipeline) -> None:
-        """Take over another pipeline's baselines, collections and pending requests (settings changed)."""
+    def adopt_faces(self, other: Pipeline) -> None:
+        """Take over another pipeline's face tracks, baselines, collections and pending requests
+        (settings changed). Baselines are kept by track ID: with its own tracker this pipeline
+        numbered the faces from 1 again, and a baseline went to whichever face now had its number."""
+        self.tracker = other.tracker
+        self.tracker.max_missed = self.settings.max_missed
         self.baselines = other.baselines
         self.everyone_baseline = other.everyone_baseline
         self._seen_tracks = other._seen_tracks
