@@ -173,3 +173,33 @@ def test_a_settings_change_keeps_each_baseline_with_its_face(two_face_window, qt
     assert side == {"1": {"left"}, "2": {"right"}}  # each number stays with its person
     calibrated = {("right" if float(row["x"]) > 250 else "left") for row in rows if row["calibrated"] == "1"}
     assert calibrated == {"right"}  # the baseline too, after the change as before it
+
+
+def test_k_with_no_face_selected_keeps_good_baselines_and_every_result_is_said(two_face_window, qtbot):
+    """K with nothing selected recalibrated every face: face 1's baseline went, and only the last
+    face's result stayed in the status bar."""
+    window = two_face_window()
+    qtbot.waitUntil(lambda: face_ids_in_view(window) == {1, 2}, timeout=30_000)
+    window.select_face(1)
+    window.actions_by_name["Calibrate"].trigger()
+    qtbot.waitUntil(lambda: calibrated_ids(window) == {1}, timeout=30_000)
+    face_1 = window.calibration.baselines[1]
+    window.select_face(0)  # back to automatic: nothing selected
+    marks = []
+    window.result_displayed.connect(lambda processed: marks.append(calibrated_ids(window)))
+    window.actions_by_name["Calibrate"].trigger()
+    assert window.calibration.last_message.startswith("Calibrating face 2:")  # the one without a baseline
+    qtbot.waitUntil(lambda: calibrated_ids(window) == {1, 2}, timeout=30_000)
+    assert window.calibration.baselines[1] is face_1 and all(1 in shown for shown in marks)
+    assert window.calibration.last_message.startswith("Face 2 calibrated (")
+
+    window.actions_by_name["Calibrate"].trigger()  # every face in view has its baseline
+    assert window.calibration.last_message.startswith("Every face in view is calibrated")
+    assert window.calibration.baselines[1] is face_1
+
+    # Asked for every face again (Shift+K): each face's result is said, in one line.
+    window.actions_by_name["Calibrate every face"].trigger()
+    qtbot.waitUntil(lambda: "; face" in window.calibration.last_message, timeout=30_000)
+    message = window.calibration.last_message
+    assert message.startswith("Face 1 calibrated (") and "; face 2 calibrated (" in message and "\n" not in message
+    assert window.calibration.baselines[1] is not face_1

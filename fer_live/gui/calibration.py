@@ -1,9 +1,9 @@
 """The Calibrate action: a face holds a neutral expression for a few seconds and becomes its own baseline.
 
 The inference thread collects and applies baselines (fer_live.pipeline.frames); this controller asks
-for them, tells the outcome in the status bar (one line, refusals included) and on the LSL marker
-stream (so calibration lines up with other recorded signals), keeps the accepted baselines for
-saving, and loads saved ones (made with the same weights only).
+for them, tells the outcomes in the status bar (one line for every face asked for, refusals
+included) and on the LSL marker stream (so calibration lines up with other recorded signals), keeps
+the accepted baselines for saving, and loads saved ones (made with the same weights only).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ class ParticipantCalibration(QObject):
         super().__init__(window)
         self.window = window
         self.baselines: dict[int, Baseline] = {}  # accepted baselines, by face ID, as the inference thread has them
+        # The faces of the latest request, each with its outcome in words once it has one (None before).
+        self._asked: dict[int, str | None] = {}
         self.last_message = ""
         window.inference.calibration_finished.connect(self._on_finished)
         window.toolbar.calibrate_button.clicked.connect(lambda: self.calibrate())
@@ -49,14 +51,28 @@ class ParticipantCalibration(QObject):
         return [f.face_id for f in shown.result.faces] if shown is not None else []
 
     def calibrate(self, every_face: bool = False) -> None:
-        """The selected face (or, with none selected or `every_face`, every face) starts collecting its baseline."""
+        """The selected face starts collecting its baseline; with none selected, every face in view
+        without a baseline (a good baseline is not thrown away unasked); with `every_face`, every
+        face in view."""
         faces = self._faces_in_view()
         if not faces:
             self.tell("No face to calibrate: a face has to be in view")
             return
         selected = self.window.selected_face_id
-        chosen = [selected] if selected in faces and not every_face else faces
+        if every_face:
+            chosen = faces
+        elif selected in faces:
+            chosen = [selected]
+        else:
+            chosen = [face_id for face_id in faces if face_id not in self.baselines]
+        if not chosen:
+            self.tell(
+                "Every face in view is calibrated: select a face and press K to calibrate it again, "
+                "or Shift+K for every face"
+            )
+            return
         seconds = self.window.settings.calibration_seconds
+        self._asked = dict.fromkeys(chosen)
         for face_id in chosen:
             self.baselines.pop(face_id, None)
         self.window.inference.request_calibration(chosen, seconds)
@@ -114,13 +130,22 @@ class ParticipantCalibration(QObject):
         return True
 
     def _on_finished(self, outcome: Outcome) -> None:
+        """Say the outcome with those of the other faces asked for with it: one message each
+        would leave only the last in the status bar."""
+        face_id = outcome.track_id
         if outcome.baseline is None:
-            self.tell(f"Face {outcome.track_id}: calibration refused: {outcome.refusal}")
-            self.stream_event(f"calibration refused: face {outcome.track_id}: {outcome.refusal}")
+            said = f"face {face_id}: calibration refused: {outcome.refusal}"
+            self.stream_event(f"calibration refused: face {face_id}: {outcome.refusal}")
+        else:
+            self.baselines[face_id] = outcome.baseline
+            said = f"face {face_id} calibrated ({outcome.baseline.frames} frames)"
+            self.stream_event(f"calibration done: face {face_id}, {outcome.baseline.frames} frames")
+        if face_id not in self._asked:  # asked for before the latest request
+            self.tell(said[0].upper() + said[1:])
             return
-        self.baselines[outcome.track_id] = outcome.baseline
-        self.tell(f"Face {outcome.track_id} calibrated ({outcome.baseline.frames} frames)")
-        self.stream_event(f"calibration done: face {outcome.track_id}, {outcome.baseline.frames} frames")
+        self._asked[face_id] = said
+        message = "; ".join(text for _, text in sorted(self._asked.items()) if text is not None)
+        self.tell(message[0].upper() + message[1:])
 
     def stream_event(self, text: str) -> None:
         """A calibration step on the LSL marker stream (sent only while streaming)."""
