@@ -22,6 +22,9 @@ MIN_LABEL_AGREEMENT = 0.97
 # Probability gap = total-variation distance between the two 8-class distributions, mean over faces.
 MAX_MEAN_PROBABILITY_GAP = 0.03
 MAX_VA_GAP = 0.15
+# Action unit intensities (v6): mean and largest absolute difference (all 3,285 test faces: 0.004 and 0.084).
+MAX_MEAN_AU_GAP = 0.01
+MAX_AU_GAP = 0.15
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +39,12 @@ def ferplus_test_crops(shared_data):
 def test_shipped_int8_model_is_within_tolerance_of_torch(ferplus_test_crops):
     int8 = Engine(assets.WEIGHTS, "cpu", threads=1, backend="onnx-int8")
     assert int8.backend == "onnx-int8" and int8.device_name == "CPU (onnxruntime int8, 1 thread)"
-    reference_probs, reference_va, _ = Engine(assets.WEIGHTS, "cpu", backend="torch").predict(ferplus_test_crops)
-    probs, va, _ = int8.predict(ferplus_test_crops)
+    reference_probs, reference_va, reference_aus = Engine(assets.WEIGHTS, "cpu", backend="torch").predict(
+        ferplus_test_crops
+    )
+    probs, va, aus = int8.predict(ferplus_test_crops)
+    assert aus.shape == reference_aus.shape == (len(ferplus_test_crops), 17)
+    assert np.abs(aus - reference_aus).mean() <= MAX_MEAN_AU_GAP and np.abs(aus - reference_aus).max() <= MAX_AU_GAP
     agreement = (probs.argmax(axis=1) == reference_probs.argmax(axis=1)).mean()
     assert agreement >= MIN_LABEL_AGREEMENT
     assert np.abs(probs - reference_probs).sum(axis=1).mean() / 2 <= MAX_MEAN_PROBABILITY_GAP
