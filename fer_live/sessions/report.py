@@ -239,6 +239,7 @@ def _draw_markers(axes, session: Session, labelled: bool = True) -> None:
             transform=axes.get_xaxis_transform(),
             color=MARKER_COLOUR,
             clip_on=False,
+            parse_math=False,  # a note's "$5 … $3" is text, not matplotlib's maths
         )
 
 
