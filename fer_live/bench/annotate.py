@@ -1,7 +1,7 @@
-"""`annotate` benchmark: end-to-end fps of the annotate loop (decode → detect → mesh → crop →
-model → CSV; with geometry on, "mesh" is the face-mesh and iris models, with a detection where a
-followed face was lost, and "model" includes the geometry, which runs in `assemble`) on 640×480
-30 fps videos of 1 and of 4 real faces, per-stage wall time, and peak RSS."""
+"""`annotate` benchmark: end-to-end fps of the annotate loop (decode → detect → crop → mesh →
+model → CSV; with geometry on, "mesh" is the face-mesh model and "model" includes the iris model,
+which runs in `assemble`) on 640×480 30 fps videos of 1 and of 4 real faces,
+per-stage wall time, and peak RSS."""
 
 from __future__ import annotations
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import queue
 from dataclasses import asdict, dataclass
-from enum import Enum
 
 import numpy as np
 
 from fer_live.errors import FerLiveError
 from fer_live.faces.baselines import Baselines, Outcome, load_calibration
 from fer_live.faces.detection import Detection, FaceDetector
-from fer_live.faces.following import FollowedFace
 from fer_live.faces.geometry import GeometryTracker, load_reference
 from fer_live.faces.mesh import FaceMesh, Mesh
 from fer_live.faces.smoothing import Smoother
-from fer_live.faces.tracking import FaceTracker, iou
+from fer_live.faces.tracking import FaceTracker
 from fer_live.inference.engine import Engine, Prediction
 from fer_live.inference.operating_point import RECOMMENDED, Baseline
 from fer_live.options import (
@@ -28,24 +26,6 @@ from fer_live.options import (
     DEFAULT_POSE_LIMIT,
 )
 from fer_live.results import FaceResult, FrameResult
-
-# A third of a second at 30 fps: how late a face that comes into a followed scene may be found.
-MESH_FOLLOW_FRAMES = 10
-# Two followed faces overlapping this much have become one (a face passed in front of the other):
-# the detector sorts them out.
-MERGED_IOU = 0.5
-
-
-class LocatedBy(Enum):
-    """Where `Pipeline.locate` took a frame's faces from."""
-
-    DETECTOR = "the detector, on this frame"
-    MESH = "the faces' meshes, followed from the frame before"
-    EARLIER_DETECTION = "the last detection (detect_every > 1)"
-
-
-def merged(detections: list[Detection]) -> bool:
-    return any(iou(a.box, b.box) > MERGED_IOU for i, a in enumerate(detections) for b in detections[i + 1 :])
 
 
 @dataclass(frozen=True)
@@ -62,9 +42,6 @@ class PipelineSettings:
     detect_every: int = 1
     # Face mesh → head pose, eye openness, blinks, gaze, mouth (fer_live.faces.geometry).
     geometry: bool = DEFAULT_GEOMETRY
-    # With geometry, each face's mesh follows it (fer_live.faces.following) and the detector runs
-    # only every this many frames, to find new faces, or at once when a followed face is lost; 1 = every frame.
-    mesh_follow_frames: int = MESH_FOLLOW_FRAMES
     pose_limit: float = DEFAULT_POSE_LIMIT  # degrees of |yaw| or |pitch| beyond which pose_ok is false
     prior: str = RECOMMENDED  # expected-expression prior (fer_live.inference.operating_point)
     # Participant calibration: the first S seconds of every new track are its neutral baseline
@@ -79,17 +56,15 @@ class PipelineSettings:
 class Pipeline:
     """Owns a detector, a tracker, a smoother, an engine and (with geometry) a face mesh; close() frees them.
 
-    `process` = `locate` → `mesh_faces` → `crop_faces` → `engine.predict` → `assemble`.
+    `process` = `locate` → `crop_faces` + `mesh_faces` → `engine.predict` → `assemble`.
     fer_live.pipeline.stream runs the first three in one thread and the others in another: `locate`
-    and `mesh_faces` touch the detector and the face-mesh and iris models, `assemble` the tracker,
-    smoother and per-face geometry state, each called in frame order.
+    alone touches the detector, `mesh_faces` the face-mesh model, `assemble` the tracker, smoother,
+    iris model and per-face geometry state, each called in frame order.
     """
 
     def __init__(self, settings: PipelineSettings = PipelineSettings(), weights=None, engine: Engine | None = None):
         if settings.detect_every < 1:
             raise FerLiveError(f"detect every k frames needs k >= 1, not {settings.detect_every}")
-        if settings.mesh_follow_frames < 1:
-            raise FerLiveError(f"the mesh follows faces for k frames with k >= 1, not {settings.mesh_follow_frames}")
         self.settings = settings
         if settings.calibrate_seconds < 0:
             raise FerLiveError(f"calibration seconds must be at least 0, not {settings.calibrate_seconds:g}")
@@ -103,11 +78,6 @@ class Pipeline:
         self.geometry = GeometryTracker(load_reference(), settings.pose_limit) if settings.geometry else None
         self._frames_located = 0
         self._last_detections: list[Detection] = []
-        # The faces the mesh follows (None: the next frame's faces come from the detector), for how
-        # many frames since their detection, and where the current frame's faces came from.
-        self._followed: list[FollowedFace] | None = None
-        self._frames_followed = 0
-        self._located_by = LocatedBy.DETECTOR
         self.baselines = Baselines()
         self._seen_tracks: set[int] = set()
         self.calibration_outcomes: list[Outcome] = []  # collections that ended, oldest first
@@ -119,7 +89,8 @@ class Pipeline:
 
     def process(self, frame_index: int, time_s: float, image: np.ndarray, still: bool = False) -> FrameResult:
         """`still`: the frame is an image of its own (`Frame.still`), unrelated to the one before."""
-        detections, meshes = self.mesh_faces(image, self.locate(image, still))
+        detections = self.locate(image, still)
+        meshes = self.mesh_faces(image, detections)
         prediction = self.engine.predict(self.crop_faces(image, detections))
         return self.assemble(frame_index, time_s, detections, prediction, meshes, still)
 
@@ -129,55 +100,24 @@ class Pipeline:
         Boxes lag up to k − 1 frames of motion, about the detector's own frame-to-frame jitter
         (measured in bench/results.md); faces appear and leave up to k − 1 frames late.
         A still is always detected afresh: another image's boxes say nothing about it.
-        With geometry, faces whose mesh follows them are, up to `mesh_follow_frames` frames after
-        their detection, where they were in the frame before (`mesh_faces` then moves them).
         """
         if still:
             self._frames_located = 0
-            self._followed = None
         number = self._frames_located
         self._frames_located += 1
-        if self._followed is not None and self._frames_followed < self.settings.mesh_follow_frames:
-            self._located_by = LocatedBy.MESH
-            self._frames_followed += 1
-            return [face.current for face in self._followed]
-        self._located_by = LocatedBy.EARLIER_DETECTION
         if number % self.settings.detect_every == 0:
-            self._located_by = LocatedBy.DETECTOR
             self._last_detections = self.detector.detect(image)
         return self._last_detections
 
     def crop_faces(self, image: np.ndarray, detections: list[Detection]) -> list[np.ndarray]:
         return [self.engine.crop(image, d.box, d.angle) for d in detections]
 
-    def mesh_faces(self, image: np.ndarray, detections: list[Detection]) -> tuple[list[Detection], list[Mesh | None]]:
-        """The located faces, followed ones moved to where their mesh is in this frame, and each
-        face's mesh (landmarks, irises, eyelids); None for a face too small or unclear for it, or all
-        None without geometry. When a followed face is lost, or two followed faces merge, the
-        detector finds this frame's faces afresh."""
+    def mesh_faces(self, image: np.ndarray, detections: list[Detection]) -> list[Mesh | None]:
+        """Each face's mesh landmarks and eye crops (`assemble` adds the irises and eyelids); None for a
+        face too small or unclear for it, or all None without geometry."""
         if self.mesh is None:
-            return detections, [None] * len(detections)
-        detections, meshes = self._follow(image, detections)
-        return detections, self._with_eyes(meshes)
-
-    def _follow(self, image: np.ndarray, detections: list[Detection]) -> tuple[list[Detection], list[Mesh | None]]:
-        meshes = [self.mesh.landmarks(image, d.box, d.angle) for d in detections]
-        if self._located_by is LocatedBy.MESH:
-            if all(m is not None for m in meshes):
-                followed = [face.moved_to(m.points) for face, m in zip(self._followed, meshes, strict=True)]
-                if not merged([face.current for face in followed]):
-                    self._followed = followed
-                    return [face.current for face in followed], meshes
-            detections = self._last_detections = self.detector.detect(image)
-            meshes = [self.mesh.landmarks(image, d.box, d.angle) for d in detections]
-        elif self._located_by is LocatedBy.EARLIER_DETECTION:
-            return detections, meshes  # `detect_every`'s reused faces: no detection of this frame to follow
-        # Freshly detected faces are followed from the next frame on, if the mesh found each of them.
-        self._followed = None
-        if detections and all(m is not None for m in meshes):
-            self._followed = [FollowedFace.start(d, m.points) for d, m in zip(detections, meshes, strict=True)]
-        self._frames_followed = 1
-        return detections, meshes
+            return [None] * len(detections)
+        return [self.mesh.landmarks(image, d.box, d.angle) for d in detections]
 
     def assemble(
         self,
@@ -189,12 +129,13 @@ class Pipeline:
         still: bool = False,
     ) -> FrameResult:
         """Track and smooth a frame's located faces given the model's reading of their crops, and
-        turn their meshes (from `mesh_faces`) into geometry. A still starts afresh: its faces get new
-        IDs and nothing is smoothed or learnt over from the image before."""
+        turn their meshes (from `mesh_faces`) into geometry. The iris model runs here rather than in
+        `mesh_faces`: it costs twice the mesh, and this balances the stream's two threads. A still
+        starts afresh: its faces get new IDs and nothing is smoothed or learnt over from the image before."""
         if still:
             self._forget_faces()
         ids = self.tracker.update(detections)
-        meshes = meshes if meshes is not None else [None] * len(detections)
+        meshes = self._with_eyes(meshes if meshes is not None else [None] * len(detections))
         while not self._requests.empty():
             self._requests.get()(ids, time_s)
         faces = []
@@ -219,7 +160,7 @@ class Pipeline:
 
     def _with_eyes(self, meshes: list[Mesh | None]) -> list[Mesh | None]:
         found = [m for m in meshes if m is not None]
-        if not found:
+        if not found or self.mesh is None:
             return meshes
         done = iter(self.mesh.eyes(found))
         return [next(done) if m is not None else None for m in meshes]
@@ -290,7 +231,6 @@ class Pipeline:
         not while a face's baseline is kept by its ID, which a new face of that number would take."""
         self._forget_faces(restart_ids and not self.baselines.by_track)
         self._frames_located = 0
-        self._followed = None
 
     def _forget_faces(self, restart_ids: bool = False) -> None:
         """Tracks, smoothing and geometry state go; face IDs continue from the last one unless `restart_ids`."""

@@ -2,8 +2,8 @@
 
 `process_stream(frames, pipeline)` yields exactly the FrameResults that `pipeline.process` gives
 frame by frame, in the same order: one thread decodes, one runs `pipeline.locate`,
-`pipeline.mesh_faces` and `pipeline.crop_faces`, and the caller's thread runs the model and
-`pipeline.assemble` (tracking, smoothing and face geometry). OpenCV, MediaPipe, LiteRT
+`pipeline.crop_faces` and `pipeline.mesh_faces`, and the caller's thread runs the model and
+`pipeline.assemble` (tracking, smoothing, the iris model and face geometry). OpenCV, MediaPipe
 and onnxruntime release the GIL, so the stages overlap; bounded queues keep memory flat however
 long the video.
 
@@ -147,10 +147,10 @@ def locate_timed(pipeline: Pipeline, frame: Frame, times: StageTimes) -> tuple[l
     """The locating half of `Pipeline.process` on one frame (detections, crops, meshes), each step timed."""
     with times.measure("detect"):
         detections = pipeline.locate(frame.image, frame.still)
-    with times.measure("mesh"):  # with a detection when a followed face was lost
-        detections, meshes = pipeline.mesh_faces(frame.image, detections)
     with times.measure("crop"):
         crops = pipeline.crop_faces(frame.image, detections)
+    with times.measure("mesh"):
+        meshes = pipeline.mesh_faces(frame.image, detections)
     return detections, crops, meshes
 
 
