@@ -255,7 +255,7 @@ def test_recorded_session_with_geometry_reports_its_blinks_and_head_pose(tmp_pat
     with open(session / "frames.csv", newline="") as handle:
         reader = csv.DictReader(handle)
         rows = list(reader)
-    extra = ["wall_time", "video_frame", "source_file"]
+    extra = ["wall_time", "video_frame", "source_file", "source_frame", "source_loop", "processed"]
     last = len(GEOMETRY_COLUMNS) + len(AU_COLUMNS)  # geometry, then the action units, close every row
     assert reader.fieldnames[-last - len(extra) : -last] == extra
     assert [r["blink"] for r in rows] == [str(shut) for shut in pattern]
