@@ -42,6 +42,19 @@ RECOMMENDED_PRIOR = "recommended"
 DEFAULT_PRIOR = RECOMMENDED_PRIOR
 # Participant calibration: how long a face holds still and neutral for its baseline.
 DEFAULT_CALIBRATION_SECONDS = 3.0
+
+
+def action_units_help() -> str:
+    """The AU columns in words, for the --help of the commands that write them."""
+    from fer_live.labels import ACTION_UNITS, au_number
+
+    units = "; ".join(f"AU{au_number(c)} {name}: {looks}" for c, (name, looks) in ACTION_UNITS.items())
+    return (
+        "Columns au01 … au26 (v6 weights): FACS action unit intensities 0–1, learnt from MediaPipe's "
+        f"landmark teacher plus the expressions' FACS prototypes (README, Action units): {units}."
+    )
+
+
 # Model threads: torch and onnxruntime take a C int, and no machine this runs on has more cores.
 MAX_THREADS = 1024
 

@@ -52,3 +52,13 @@ def test_developer_tools_use_the_same_number_types(capsys, module, args, message
         importlib.import_module(module).main(args)
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_annotate_and_record_help_say_what_each_action_unit_means():
+    from fer_live import cli
+
+    parser = cli.build_parser()
+    for command in ("annotate", "record"):
+        text = " ".join(parser._subparsers._group_actions[0].choices[command].format_help().split())
+        assert "AU12 lip corner puller: the lip corners are pulled up and back (smile)" in text
+        assert "AU26 jaw drop: the jaw drops open" in text and "README, Action units" in text

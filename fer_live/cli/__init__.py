@@ -28,7 +28,9 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineErrorParser(prog="fer-live", description="Live facial affect: 8 expressions, valence, arousal.")
+    parser = OneLineErrorParser(
+        prog="fer-live", description="Live facial affect: 8 expressions, valence, arousal, action units."
+    )
     parser.add_argument("--version", action="version", version=f"fer_live {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = options.action_units_help()
     parser.add_argument(
         "videos",
         nargs="+",

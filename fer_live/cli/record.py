@@ -33,7 +33,7 @@ MARKER_SYNTAX = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = MARKER_SYNTAX
+    parser.epilog = f"{MARKER_SYNTAX} {options.action_units_help()}"
     parser.add_argument("--source", required=True, help="camera index (0), video file, image folder, or 'demo'")
     parser.add_argument("-o", "--out", required=True, type=Path, help="new (or empty) folder for the session")
     parser.add_argument(
