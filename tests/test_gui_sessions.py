@@ -244,6 +244,30 @@ def test_a_looping_video_is_recorded_frame_by_frame_on_the_recordings_own_clock(
     assert f"{count} frames ({len(unprocessed)} without results)" in html
 
 
+def test_frames_inference_has_not_reached_are_written_when_too_many_wait_or_the_recording_stops(
+    qapp, tmp_path, one_face_video, random_weights
+):
+    """A model that stalls (loading after a settings change) holds at most MAX_UNWRITTEN_FRAMES
+    captured frames: older ones are written without results at once, and the rest when recording stops."""
+    from fer_live.gui.worker import MAX_UNWRITTEN_FRAMES, CapturedFrame, InferenceThread
+    from fer_live.pipeline.slots import LatestSlot
+
+    with VideoFileSource(one_face_video[0]) as source:
+        frames = [frame for frame, _ in zip(source, range(MAX_UNWRITTEN_FRAMES + 10), strict=False)]
+    with Pipeline(PipelineSettings(device="cpu", threads=1), random_weights) as pipeline:
+        inference = InferenceThread(pipeline, LatestSlot(), LatestSlot())  # not started: it never takes a frame
+        recorder = Recorder.for_pipeline(tmp_path / "session", source, pipeline)
+        inference.set_recorder(recorder)
+        for frame in frames:
+            inference.keep_for_recording(CapturedFrame(frame, time.monotonic(), generation=1))
+        assert recorder.frames_recorded == 10
+        inference.set_recorder(None)
+    recorder.finish()
+    rows = frame_rows(tmp_path / "session")
+    assert [int(row["source_frame"]) for row in rows] == [frame.index for frame in frames]
+    assert {row["processed"] for row in rows} == {"0"}
+
+
 def test_blinks_per_minute_count_the_recordings_time_not_its_processed_frames(
     make_window, qtbot, tmp_path, shared_data
 ):
